@@ -1,0 +1,19 @@
+"""tfhe: a TFHE engine (core crypto, shortint blocks, keys) in Python and Numba.
+
+Knows nothing of Ethereum. Layers follow tfhe-rs: `tfhe.core` (LWE, GLWE, GGSW, FFT,
+keyswitch, bootstrap), `tfhe.shortint` (2-bit message + 2-bit carry blocks, lookup
+tables), `tfhe.keys` (ClientKey, ServerKey, files).
+"""
+
+from .keys import ClientKey, KeyFileError, ServerKey, generate_keys
+from .params import DEFAULT, INSECURE_TEST_PARAMS, Parameters
+
+__all__ = [
+    "DEFAULT",
+    "INSECURE_TEST_PARAMS",
+    "ClientKey",
+    "KeyFileError",
+    "Parameters",
+    "ServerKey",
+    "generate_keys",
+]

@@ -1,0 +1,1 @@
+"""Core TFHE cryptography: torus arithmetic, LWE/GLWE/GGSW, FFT, keyswitch, bootstrap."""
