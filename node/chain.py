@@ -1,0 +1,435 @@
+"""The devnet chain: py-evm state and execution, our own block records, one writer.
+
+Every method that executes EVM code or mines runs on the single writer thread (the
+caller guarantees it); methods reading committed blocks and state may run on any thread.
+A block is mined in memory, then committed to SQLite in one transaction together with
+its state-trie nodes, its transaction index and its ciphertext blobs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import rlp
+from eth._utils.address import generate_contract_address
+from eth.abc import SignedTransactionAPI
+from eth.chains.base import Chain
+from eth.db.account import AccountDB
+from eth.db.atomic import AtomicDB
+from eth.exceptions import Revert
+from eth.vm.spoof import SpoofTransaction
+from eth_utils import ValidationError, keccak
+from lru import LRU
+
+from node.errors import SERVER_ERROR, RpcError, reverted
+from node.records import BlockRec, LogRec, TxRec, decode_block, encode_body
+from node.statedb import BufferedStateDB
+from node.store import Store
+
+log = logging.getLogger("fhevm-node")
+
+GAS_LIMIT = 30_000_000
+GENESIS_BASE_FEE = 1_000_000_000
+COINBASE = bytes.fromhex("c014ba5ec014ba5ec014ba5ec014ba5ec014ba5e")
+
+
+@dataclass
+class Snapshot:
+    head: int
+    time_offset: int
+    next_timestamp: int | None
+
+
+@dataclass
+class Pending:
+    """A transaction accepted into the pool, waiting for a block."""
+
+    raw: bytes
+    tx: SignedTransactionAPI
+    sender: bytes
+    hash: bytes
+    seq: int = field(default=0)
+
+
+class DevChain:
+    def __init__(self, store: Store, runtime: Any, chain_id: int,
+                 genesis_alloc: dict[bytes, int]) -> None:
+        self.store = store
+        self.runtime = runtime
+        self.chain_id = chain_id
+        self.vm_class = runtime.vm_class()
+        self.statedb = BufferedStateDB(store)
+        self.db = AtomicDB(self.statedb)
+        chain_class = Chain.configure(__name__="FhevmDevChain",
+                                      vm_configuration=((0, self.vm_class),),
+                                      chain_id=chain_id)
+        self.chain = chain_class(self.db)
+        self.tx_builder = self.vm_class.get_transaction_builder()
+        self._blocks: LRU = LRU(2048)
+        self._lock = threading.Lock()  # guards head / pool bookkeeping across threads
+        self.pool: list[Pending] = []
+        self._seq = 0
+        self.snapshots: dict[int, Snapshot] = {}
+        self._next_snapshot = 1
+        self.next_timestamp: int | None = None
+        offset = store.meta("time_offset")
+        self.time_offset = int(offset.decode()) if offset else 0
+        row = store.conn().execute(
+            "SELECT header, body FROM blocks ORDER BY number DESC LIMIT 1").fetchone()
+        if row is None:
+            self._make_genesis(genesis_alloc)
+        else:
+            self.head = decode_block(bytes(row[0]), bytes(row[1])).header
+            gen_cid = store.meta("chain_id")
+            if gen_cid is not None and int(gen_cid.decode()) != chain_id:
+                raise RuntimeError(f"data directory holds chain id {gen_cid.decode()}, "
+                                   f"not {chain_id}; use `fhevm-node reset`")
+
+    # ------------------------------------------------------------------ genesis
+    def _make_genesis(self, alloc: dict[bytes, int]) -> None:
+        state = AccountDB(self.db)
+        for addr, spec in self.runtime.genesis_accounts().items():
+            addr = bytes(addr)
+            state.set_balance(addr, int(spec.get("balance", 0)))
+            state.set_nonce(addr, int(spec.get("nonce", 0)))
+            if spec.get("code"):
+                state.set_code(addr, bytes(spec["code"]))
+            for slot, value in (spec.get("storage") or {}).items():
+                state.set_storage(addr, int(slot), int(value))
+        for addr, balance in alloc.items():
+            state.set_balance(addr, state.get_balance(addr) + balance)
+        state.persist()
+        header = self.vm_class.create_genesis_header(
+            difficulty=0, gas_limit=GAS_LIMIT, timestamp=int(time.time()),
+            extra_data=b"", nonce=b"\0" * 8, base_fee_per_gas=GENESIS_BASE_FEE,
+            state_root=state.state_root, coinbase=b"\0" * 20)
+        self._commit(header, (), extra_meta={"chain_id": str(self.chain_id).encode()})
+        log.info("genesis block %s", header.hash.hex())
+
+    # ------------------------------------------------------------------ reads
+    def block(self, number: int) -> BlockRec | None:
+        rec = self._blocks.get(number)
+        if rec is not None and rec.number <= self.head.block_number:
+            return rec
+        row = self.store.conn().execute(
+            "SELECT header, body FROM blocks WHERE number=?", (number,)).fetchone()
+        if row is None or number > self.head.block_number:
+            return None
+        rec = decode_block(bytes(row[0]), bytes(row[1]))
+        self._blocks[number] = rec
+        return rec
+
+    def block_by_hash(self, h: bytes) -> BlockRec | None:
+        row = self.store.conn().execute(
+            "SELECT number FROM blocks WHERE hash=?", (h,)).fetchone()
+        return None if row is None else self.block(row[0])
+
+    def tx_location(self, h: bytes) -> tuple[BlockRec, int] | None:
+        row = self.store.conn().execute(
+            "SELECT number, idx FROM txs WHERE hash=?", (h,)).fetchone()
+        if row is None:
+            return None
+        rec = self.block(row[0])
+        return None if rec is None else (rec, row[1])
+
+    def pending_tx(self, h: bytes) -> Pending | None:
+        with self._lock:
+            return next((p for p in self.pool if p.hash == h), None)
+
+    def account_db(self, header: Any) -> AccountDB:
+        return AccountDB(self.db, header.state_root)
+
+    def decode_tx(self, raw: bytes) -> SignedTransactionAPI:
+        return self.tx_builder.decode(raw)
+
+    def pending_nonce(self, addr: bytes) -> int:
+        nonce = self.account_db(self.head).get_nonce(addr)
+        with self._lock:
+            for p in sorted(self.pool, key=lambda p: p.tx.nonce):
+                if p.sender == addr and p.tx.nonce == nonce:
+                    nonce += 1
+        return nonce
+
+    def next_base_fee(self) -> int:
+        h = self.vm_class.create_header_from_parent(self.head, timestamp=self.head.timestamp + 1,
+                                                    gas_limit=GAS_LIMIT)
+        return h.base_fee_per_gas
+
+    # ------------------------------------------------------------------ execution (writer)
+    def _vm_at(self, header: Any) -> Any:
+        return self.chain.get_vm(header)
+
+    def call(self, header: Any, sender: bytes, to: bytes, value: int, data: bytes,
+             gas: int | None, gas_price: int) -> Any:
+        """Run a message on top of `header` without committing; returns the computation."""
+        vm = self._vm_at(header)
+        nonce = self.account_db(header).get_nonce(sender)
+        tx = vm.create_unsigned_transaction(
+            nonce=nonce, gas_price=gas_price, gas=gas or GAS_LIMIT, to=to, value=value,
+            data=data)
+        spoofed = SpoofTransaction(tx, from_=sender)
+        try:
+            with vm.in_costless_state() as state:
+                return state.costless_execute_transaction(spoofed)
+        except ValidationError as exc:
+            raise RpcError(SERVER_ERROR, str(exc)) from exc
+        finally:
+            self.runtime.discard()
+
+    def eth_call(self, header: Any, sender: bytes, to: bytes, value: int, data: bytes,
+                 gas: int | None, gas_price: int) -> bytes:
+        comp = self.call(header, sender, to, value, data, gas, gas_price)
+        if comp.is_error:
+            if isinstance(comp.error, Revert):
+                raise reverted(comp.output)
+            raise RpcError(SERVER_ERROR, f"execution failed: {comp.error!r}")
+        return comp.output
+
+    def estimate_gas(self, header: Any, sender: bytes, to: bytes, value: int, data: bytes,
+                     gas: int | None, gas_price: int) -> int:
+        """Binary search for the smallest gas limit that succeeds, as geth does."""
+        cap = gas or GAS_LIMIT
+        comp = self.call(header, sender, to, value, data, cap, gas_price)
+        if comp.is_error:
+            if isinstance(comp.error, Revert):
+                raise reverted(comp.output)
+            raise RpcError(SERVER_ERROR, f"gas required exceeds allowance ({cap}): "
+                                         f"{comp.error!r}")
+        used = cap - comp.get_gas_remaining()
+        # intrinsic gas is charged outside the computation
+        intrinsic = self._intrinsic(to, data)
+        lo = used + intrinsic - 1
+        hi = min(cap, max(lo + 1, (used + intrinsic) * 64 // 63 + 2300))
+        if not self._succeeds(header, sender, to, value, data, hi, gas_price):
+            hi = cap
+        while lo + 1 < hi:
+            mid = (lo + hi) // 2
+            if self._succeeds(header, sender, to, value, data, mid, gas_price):
+                hi = mid
+            else:
+                lo = mid
+        return hi
+
+    def _succeeds(self, header: Any, sender: bytes, to: bytes, value: int, data: bytes,
+                  gas: int, gas_price: int) -> bool:
+        try:
+            return not self.call(header, sender, to, value, data, gas, gas_price).is_error
+        except RpcError:
+            return False
+
+    def _intrinsic(self, to: bytes, data: bytes) -> int:
+        zeros = data.count(0)
+        g = 21000 + 4 * zeros + 16 * (len(data) - zeros)
+        if not to:
+            g += 32000 + 2 * ((len(data) + 31) // 32)
+        return g
+
+    # ------------------------------------------------------------------ mining (writer)
+    def add_to_pool(self, raw: bytes, tx: SignedTransactionAPI) -> bytes:
+        """Queue a transaction for the next interval block after cheap checks."""
+        self.prevalidate(tx)
+        h = keccak(raw)
+        with self._lock:
+            if any(p.hash == h for p in self.pool):
+                raise RpcError(SERVER_ERROR, "already known")
+            self._seq += 1
+            self.pool.append(Pending(raw, tx, tx.sender, h, self._seq))
+        return h
+
+    def prevalidate(self, tx: SignedTransactionAPI) -> None:
+        try:
+            tx.validate()
+            sender = tx.sender
+        except Exception as exc:
+            raise RpcError(SERVER_ERROR, f"invalid transaction: {exc}") from exc
+        if getattr(tx, "chain_id", None) not in (None, self.chain_id):
+            raise RpcError(SERVER_ERROR, f"invalid chain id {tx.chain_id}, "
+                                         f"expected {self.chain_id}")
+        nonce = self.account_db(self.head).get_nonce(sender)
+        if tx.nonce < nonce:
+            raise RpcError(SERVER_ERROR, f"nonce too low: next nonce {nonce}, "
+                                         f"tx nonce {tx.nonce}")
+        if tx.gas > GAS_LIMIT:
+            raise RpcError(SERVER_ERROR, "exceeds block gas limit")
+
+    def take_pool(self) -> list[Pending]:
+        """All pool transactions whose nonces are contiguous, in an executable order."""
+        with self._lock:
+            pool = sorted(self.pool, key=lambda p: p.seq)
+        adb = self.account_db(self.head)
+        by_sender: dict[bytes, list[Pending]] = {}
+        for p in pool:
+            by_sender.setdefault(p.sender, []).append(p)
+        chosen: list[Pending] = []
+        for sender, items in by_sender.items():
+            nonce = adb.get_nonce(sender)
+            for p in sorted(items, key=lambda p: p.tx.nonce):
+                if p.tx.nonce == nonce:
+                    chosen.append(p)
+                    nonce += 1
+        return chosen
+
+    def drop_from_pool(self, hashes: set[bytes]) -> None:
+        with self._lock:
+            self.pool = [p for p in self.pool if p.hash not in hashes]
+
+    def _timestamp(self) -> int:
+        if self.next_timestamp is not None:
+            ts = self.next_timestamp
+            self.next_timestamp = None
+            return max(ts, self.head.timestamp + 1)
+        return max(int(time.time()) + self.time_offset, self.head.timestamp + 1)
+
+    def mine(self, items: Sequence[tuple[bytes, SignedTransactionAPI]],
+             strict: bool = True, timestamp: int | None = None
+             ) -> tuple[BlockRec, list[tuple[bytes, Exception]]]:
+        """Mine one block with these transactions.
+
+        strict: any invalid transaction fails the whole call (automine: one tx per block,
+        the client hears why). Otherwise invalid ones are skipped and returned.
+        """
+        parent = self.head
+        ts = timestamp if timestamp is not None else self._timestamp()
+        header = self.vm_class.create_header_from_parent(
+            parent, timestamp=ts, gas_limit=GAS_LIMIT, coinbase=COINBASE)
+        vm = self._vm_at(header)
+        receipts, included, rejected, recs = [], [], [], []
+        cur = header
+        try:
+            for raw, tx in items:
+                try:
+                    receipt, comp = vm.apply_transaction(cur, tx)
+                except ValidationError as exc:
+                    if strict:
+                        raise RpcError(SERVER_ERROR, str(exc)) from exc
+                    rejected.append((raw, exc))
+                    continue
+                prev_cum = cur.gas_used
+                cur = vm.add_receipt_to_header(cur, receipt)
+                cur = vm.increment_blob_gas_used(cur, tx)
+                receipts.append(receipt)
+                included.append(tx)
+                contract = (generate_contract_address(tx.sender, tx.nonce)
+                            if not tx.to else b"")
+                recs.append(TxRec(
+                    raw=raw, hash=keccak(raw), sender=tx.sender, contract=contract,
+                    status=0 if comp.is_error else 1, cumulative_gas=receipt.gas_used,
+                    gas_used=receipt.gas_used - prev_cum,
+                    logs=tuple(LogRec(lg.address, tuple(t.to_bytes(32, "big")
+                                                        for t in lg.topics), lg.data)
+                               for lg in receipt.logs),
+                    logs_bloom=receipt.bloom))
+            filled = vm.set_block_transactions_and_withdrawals(
+                vm.get_block(), cur, included, receipts)
+            block = vm.mine_block(filled).block
+            rec = self._commit(block.header, tuple(recs))
+        except BaseException:
+            self.statedb.rollback()
+            self.runtime.discard()
+            raise
+        return rec, rejected
+
+    def _commit(self, header: Any, txs: tuple[TxRec, ...],
+                extra_meta: dict[str, bytes] | None = None) -> BlockRec:
+        header_rlp = rlp.encode(header)
+        self.db[header.hash] = header_rlp  # py-evm finds ancestors (BLOCKHASH) by hash
+        body = encode_body(txs)
+        with self.store.batch() as c:
+            self.statedb.flush(c)
+            c.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?)",
+                      (header.block_number, header.hash, header_rlp, body))
+            c.executemany("INSERT OR REPLACE INTO txs VALUES (?, ?, ?)",
+                          [(t.hash, header.block_number, i) for i, t in enumerate(txs)])
+            self.runtime.commit(lambda k, v: c.execute(
+                "INSERT OR REPLACE INTO blobs VALUES (?, ?)", (bytes(k), bytes(v))))
+            for k, v in (extra_meta or {}).items():
+                c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, v))
+        self.statedb.committed()
+        rec = decode_block(header_rlp, body)
+        self._blocks[header.block_number] = rec
+        self.head = header
+        if txs:
+            self.drop_from_pool({t.hash for t in txs})
+        return rec
+
+    # ------------------------------------------------------------------ dev controls
+    def snapshot(self) -> int:
+        sid = self._next_snapshot
+        self._next_snapshot += 1
+        self.snapshots[sid] = Snapshot(self.head.block_number, self.time_offset,
+                                       self.next_timestamp)
+        return sid
+
+    def revert(self, sid: int) -> bool:
+        snap = self.snapshots.get(sid)
+        if snap is None:
+            return False
+        for k in [k for k in self.snapshots if k >= sid]:
+            del self.snapshots[k]
+        with self.store.batch() as c:
+            c.execute("DELETE FROM blocks WHERE number > ?", (snap.head,))
+            c.execute("DELETE FROM txs WHERE number > ?", (snap.head,))
+            c.execute("INSERT OR REPLACE INTO meta VALUES ('time_offset', ?)",
+                      (str(snap.time_offset).encode(),))
+        self._blocks.clear()
+        rec = self.block(snap.head)
+        if rec is None:
+            row = self.store.conn().execute(
+                "SELECT header, body FROM blocks WHERE number=?", (snap.head,)).fetchone()
+            rec = decode_block(bytes(row[0]), bytes(row[1]))
+        self.head = rec.header
+        self.time_offset = snap.time_offset
+        self.next_timestamp = snap.next_timestamp
+        with self._lock:
+            self.pool = []
+        return True
+
+    def increase_time(self, seconds: int) -> int:
+        self.time_offset += seconds
+        with self.store.batch() as c:
+            c.execute("INSERT OR REPLACE INTO meta VALUES ('time_offset', ?)",
+                      (str(self.time_offset).encode(),))
+        return self.time_offset
+
+    def set_next_timestamp(self, ts: int) -> None:
+        if ts <= self.head.timestamp:
+            raise RpcError(SERVER_ERROR, f"timestamp {ts} is not after the latest block's "
+                                         f"timestamp {self.head.timestamp}")
+        self.next_timestamp = ts
+        self.time_offset = ts - int(time.time())
+
+    def set_account(self, addr: bytes, balance: int | None = None, code: bytes | None = None,
+                    nonce: int | None = None, slot: tuple[int, int] | None = None) -> None:
+        """setBalance / setCode / setNonce / setStorageAt: rewrite head state in place.
+
+        Like anvil, the change is visible at `latest` without a new block: we write a new
+        state root into a replacement head header (same number, new hash).
+        """
+        state = self.account_db(self.head)
+        if balance is not None:
+            state.set_balance(addr, balance)
+        if code is not None:
+            state.set_code(addr, code)
+        if nonce is not None:
+            state.set_nonce(addr, nonce)
+        if slot is not None:
+            state.set_storage(addr, slot[0], slot[1])
+        try:
+            state.persist()
+            # Mine an empty block carrying the new state: keeps every header's state
+            # root honest (a rewritten head would change its hash under clients' feet).
+            self._mine_state_only(state.state_root)
+        except BaseException:
+            self.statedb.rollback()
+            raise
+
+    def _mine_state_only(self, state_root: bytes) -> None:
+        header = self.vm_class.create_header_from_parent(
+            self.head, timestamp=self._timestamp(), gas_limit=GAS_LIMIT, coinbase=COINBASE)
+        header = header.copy(state_root=state_root)
+        self._commit(header, ())

@@ -1,0 +1,188 @@
+"""`fhevm-node`: start the local fhEVM devnet, generate its keys, or wipe it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import shutil
+import signal
+import sys
+
+from node import CHAIN_ID, CLIENT_VERSION
+
+DESCRIPTION = """\
+fhevm-node runs a local fhEVM chain (chain id 31337) that web3.py, ethers, hardhat and
+foundry scripts talk to over Ethereum JSON-RPC, like anvil or `hardhat node`: contracts
+can compute on encrypted integers. Everything lives in one data directory.
+
+  fhevm-node start                  start the devnet on http://127.0.0.1:8545 (and ws://)
+  fhevm-node start --backend clear  fast plaintext FHE backend for iterating on contracts
+  fhevm-node keygen                 generate the network FHE keys into the data directory
+  fhevm-node reset                  delete the data directory (chain, ciphertexts, keys)
+"""
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="fhevm-node", description=DESCRIPTION,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=CLIENT_VERSION)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def data_dir(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--data-dir", default="./.fhevm-devnet",
+                        help="where the chain, ciphertexts, ACL and keys are kept "
+                             "(default: %(default)s)")
+
+    s = sub.add_parser("start", help="start the devnet (generates keys on first start)",
+                       description="Start the devnet. Blocks, state and ciphertexts persist "
+                                   "in --data-dir; a restart continues the same chain.")
+    s.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: "
+                                                       "%(default)s)")
+    s.add_argument("--port", type=int, default=8545, help="HTTP and WebSocket port "
+                                                         "(default: %(default)s)")
+    data_dir(s)
+    s.add_argument("--backend", choices=("tfhe", "clear"), default="tfhe",
+                   help="tfhe: real encryption; clear: plaintext with the same semantics, "
+                        "fast (default: %(default)s)")
+    s.add_argument("--block-time", type=float, default=None, metavar="SECONDS",
+                   help="mine a block every SECONDS from a transaction pool; default is "
+                        "automine (one block per transaction, at once)")
+    s.add_argument("--accounts", type=int, default=10, metavar="N",
+                   help="funded dev accounts from the standard test mnemonic (default: 10)")
+    s.add_argument("--unlock", nargs="+", default=[], metavar="PRIVATE_KEY",
+                   help="extra private keys to fund at genesis and sign for "
+                        "(eth_sendTransaction, eth_sign)")
+    s.add_argument("--quiet", action="store_true", help="only warnings and errors")
+
+    k = sub.add_parser("keygen", help="generate the network FHE keys now")
+    data_dir(k)
+    k.add_argument("--backend", choices=("tfhe", "clear"), default="tfhe")
+    k.add_argument("--force", action="store_true", help="replace existing keys")
+
+    r = sub.add_parser("reset", help="delete the data directory")
+    data_dir(r)
+    r.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    args = p.parse_args(argv)
+    if args.command is None:
+        p.print_help()
+        sys.exit(2)
+    return args
+
+
+def _progress_bar() -> object:
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, desc="FHE keys", unit="%", leave=True)
+    notes: list[str] = []
+
+    def update(fraction: float, label: str) -> None:
+        bar.n = int(max(0.0, min(1.0, fraction)) * 100)
+        bar.set_postfix_str(label[:60])
+        bar.refresh()
+        notes.append(label)
+        if fraction >= 1.0:
+            bar.close()
+
+    update.notes = notes  # type: ignore[attr-defined]
+    return update
+
+
+def ensure_keys(data_dir: str, backend: str, force: bool = False) -> None:
+    """Generate keys when the data directory has none yet (or `force`)."""
+    from node.devnet import DB_FILE
+    from node.fhe import generate_keys
+    from node.store import Store
+
+    store = Store(os.path.join(data_dir, DB_FILE))
+    try:
+        if store.keys() and not force:
+            print(f"FHE keys: loaded {len(store.keys())} key blob(s) from {data_dir}")
+            return
+        progress = _progress_bar()
+        keys = generate_keys(backend, progress)  # type: ignore[arg-type]
+        if not keys:
+            print("FHE keys: none generated —", progress.notes[-1])  # type: ignore[attr-defined]
+            return
+        with store.batch() as c:
+            c.execute("DELETE FROM keys")
+            c.executemany("INSERT INTO keys VALUES (?, ?)", list(keys.items()))
+        print(f"FHE keys: generated {len(keys)} key blob(s) into {data_dir}")
+    finally:
+        store.close()
+
+
+def start(args: argparse.Namespace) -> None:
+    from aiohttp import web
+
+    from node.devnet import Devnet
+    from node.rpc.server import RpcServer
+
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    os.makedirs(args.data_dir, exist_ok=True)
+    ensure_keys(args.data_dir, args.backend)
+    devnet = Devnet(args.data_dir, backend=args.backend, accounts=args.accounts,
+                    unlock=tuple(args.unlock), block_time=args.block_time)
+    server = RpcServer(devnet)
+    head = devnet.chain.head
+    fhe = ("FHE: " + args.backend + " backend" if devnet.runtime.fhe_enabled
+           else "FHE: DISABLED (" + devnet.runtime.reason + ")")
+    print(f"\n{CLIENT_VERSION}  chain id {CHAIN_ID}  {fhe}")
+    print(f"data dir {os.path.abspath(args.data_dir)}  head block #{head.block_number}")
+    print("\nAvailable accounts (10000 ETH each at genesis)\n==================")
+    for i, a in enumerate(devnet.accounts):
+        print(f"({i}) {a.address}  private key 0x{bytes(a.key).hex()}")
+    mode = f"every {args.block_time}s" if args.block_time else "automine"
+    print(f"\nMining: {mode}")
+    print(f"Listening on http://{args.host}:{args.port} and ws://{args.host}:{args.port}",
+          flush=True)
+
+    async def run() -> None:
+        runner = web.AppRunner(server.app(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, args.host, args.port)
+        await site.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await runner.cleanup()
+
+    try:
+        asyncio.run(run())
+    finally:
+        devnet.close()
+        print("fhevm-node stopped", flush=True)
+
+
+def reset(args: argparse.Namespace) -> None:
+    path = os.path.abspath(args.data_dir)
+    if not os.path.exists(path):
+        print(f"nothing to reset: {path} does not exist")
+        return
+    if not args.yes:
+        answer = input(f"delete {path} (chain, ciphertexts, keys)? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("kept")
+            return
+    shutil.rmtree(path)
+    print(f"deleted {path}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
+    if args.command == "start":
+        start(args)
+    elif args.command == "keygen":
+        os.makedirs(args.data_dir, exist_ok=True)
+        ensure_keys(args.data_dir, args.backend, force=args.force)
+    elif args.command == "reset":
+        reset(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""The running devnet: store, fhevm runtime, chain, dev accounts, the writer thread.
+
+All EVM execution happens on one writer thread so that the fhevm runtime (which keeps
+pending ciphertexts between a block's execution and its commit) is never used by two
+executions at once. Reads of committed blocks and state do not wait for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_canonical_address
+
+from node import CHAIN_ID
+from node.accounts import DEFAULT_BALANCE, dev_accounts
+from node.chain import DevChain
+from node.errors import SERVER_ERROR, RpcError
+from node.fhe import load_runtime
+from node.records import BlockRec
+from node.store import BlobMap, Store
+
+log = logging.getLogger("fhevm-node")
+
+DB_FILE = "chain.sqlite3"
+
+
+class Devnet:
+    def __init__(self, data_dir: str, backend: str = "clear", accounts: int = 10,
+                 unlock: tuple[str, ...] = (), block_time: float | None = None,
+                 chain_id: int = CHAIN_ID) -> None:
+        self.data_dir = data_dir
+        self.backend = backend
+        self.store = Store(os.path.join(data_dir, DB_FILE))
+        self.runtime = load_runtime(backend, chain_id, BlobMap(self.store))
+        self.accounts: list[LocalAccount] = dev_accounts(accounts, unlock)
+        self.keys = {to_canonical_address(a.address): a for a in self.accounts}
+        alloc = {to_canonical_address(a.address): DEFAULT_BALANCE for a in self.accounts}
+        self.chain = DevChain(self.store, self.runtime, chain_id, alloc)
+        self.chain_id = chain_id
+        self.block_time = block_time
+        self.automine = block_time is None
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="chain-writer")
+        self.listeners: list[Callable[[BlockRec], None]] = []
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """Run fn on the writer thread."""
+        return self.writer.submit(fn, *args)
+
+    # -- writer-thread operations ------------------------------------------------
+    def send_raw(self, raw: bytes) -> bytes:
+        try:
+            tx = self.chain.decode_tx(raw)
+        except Exception as exc:
+            raise RpcError(SERVER_ERROR, f"could not decode transaction: {exc}") from exc
+        self.chain.prevalidate(tx)
+        if not self.automine:
+            return self.chain.add_to_pool(raw, tx)
+        if self.chain.pool:  # automine was switched back on with queued transactions
+            h = self.chain.add_to_pool(raw, tx)
+            self.mine_pool()
+            return h
+        rec, _ = self.chain.mine([(raw, tx)], strict=True)
+        self._notify(rec)
+        return rec.txs[0].hash
+
+    def mine_pool(self, timestamp: int | None = None) -> BlockRec:
+        items = self.chain.take_pool()
+        rec, rejected = self.chain.mine([(p.raw, p.tx) for p in items], strict=False,
+                                        timestamp=timestamp)
+        if rejected:
+            from eth_utils import keccak
+            self.chain.drop_from_pool({keccak(raw) for raw, _ in rejected})
+            for raw, exc in rejected:
+                log.warning("dropped transaction 0x%s: %s", keccak(raw).hex(), exc)
+        self._notify(rec)
+        return rec
+
+    def _notify(self, rec: BlockRec) -> None:
+        for fn in list(self.listeners):
+            try:
+                fn(rec)
+            except Exception:  # a broken subscriber must not break mining
+                log.exception("block listener failed")
+
+    def close(self) -> None:
+        self.writer.shutdown(wait=True)
+        self.store.close()
