@@ -1,0 +1,53 @@
+"""Analytic noise variances (absolute, on the 2^64 torus) of the core operations.
+
+They follow the usual TFHE analysis (as in tfhe-rs's noise formulas) for binary keys and
+TUniform noise, without the FFT rounding term, which is small at these parameters. The
+tests compare them with measured noise.
+"""
+
+from __future__ import annotations
+
+from ..params import Parameters
+from .csprng import tuniform_variance
+
+
+def _digit_second_moment(base_log: int) -> float:
+    """E[d^2] of balanced digits in [-B/2, B/2) for uniform inputs."""
+    b = 1 << base_log
+    return (b * b + 2) / 12.0
+
+
+def _rounding_variance(dropped_bits: int) -> float:
+    """Variance of the error left by rounding away the low `dropped_bits` bits."""
+    return (2.0 ** dropped_bits) ** 2 / 12.0
+
+
+def fresh(params: Parameters) -> float:
+    """A fresh encryption under the big key (GLWE noise)."""
+    return tuniform_variance(params.glwe_noise_log2)
+
+
+def keyswitch_added(params: Parameters) -> float:
+    """Variance the big -> small keyswitch adds to its input's."""
+    n_in = params.big_lwe_dimension
+    keys = n_in * params.ks_level * _digit_second_moment(params.ks_base_log) * tuniform_variance(
+        params.lwe_noise_log2)
+    rounding = n_in * 0.5 * _rounding_variance(64 - params.ks_base_log * params.ks_level)
+    return keys + rounding
+
+
+def modulus_switch_added(params: Parameters) -> float:
+    """Centred-mean modulus switch to 2N: sum e_i (s_i - 1/2) plus the body's rounding."""
+    unit = 2.0 ** 64 / (2 * params.polynomial_size)
+    per_coef = unit * unit / 12.0
+    return per_coef * (1.0 + params.lwe_dimension / 4.0)
+
+
+def bootstrap(params: Parameters) -> float:
+    """Output of a PBS: independent of the input noise."""
+    n, k, big_n = params.lwe_dimension, params.glwe_dimension, params.polynomial_size
+    level, base_log = params.pbs_level, params.pbs_base_log
+    keys = n * (k + 1) * level * big_n * _digit_second_moment(base_log) * tuniform_variance(
+        params.glwe_noise_log2)
+    rounding = n * 0.5 * _rounding_variance(64 - base_log * level) * (1 + k * big_n / 2)
+    return keys + rounding
