@@ -1,0 +1,125 @@
+"""FhevmRuntime: one per chain; the seam the node builds on (docs/node-fhevm-interface.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping, Sequence
+from typing import Any
+
+from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.prague.computation import PragueComputation
+from eth_utils import keccak
+
+from fhevm import acl, addresses, handles
+from fhevm.acl import AclPrecompile
+from fhevm.backends import Backend, Ciphertext, make_backend
+from fhevm.config import FhevmConfig
+from fhevm.executor import ExecutorPrecompile
+from fhevm.precompile import Precompile
+from fhevm.state import FhevmState
+from fhevm.store import CiphertextStore
+from fhevm.verifiers import InputVerifierPrecompile, KmsVerifierPrecompile, signer_storage
+
+
+class FhevmRuntime:
+    """Backend, ciphertext store and precompiles of one fhEVM chain."""
+
+    def __init__(
+        self,
+        backend: str | Backend = "clear",
+        chain_id: int = 31337,
+        blob_db: MutableMapping[bytes, bytes] | None = None,
+        config: FhevmConfig | None = None,
+    ) -> None:
+        self.backend: Backend = make_backend(backend) if isinstance(backend, str) else backend
+        self.chain_id = chain_id
+        self.config = config or FhevmConfig()
+        self.store = CiphertextStore({} if blob_db is None else blob_db)
+        self.executor = ExecutorPrecompile(self)
+        self.acl = AclPrecompile(self)
+        self.kms_verifier = KmsVerifierPrecompile(self)
+        self.input_verifier = InputVerifierPrecompile(self)
+        self._vm_class: type[PragueVM] | None = None
+
+    # --- chain construction ----------------------------------------------------------
+
+    def precompiles(self) -> dict[bytes, Precompile]:
+        services: list[Precompile] = [
+            self.executor, self.acl, self.kms_verifier, self.input_verifier
+        ]  # fmt: skip
+        return {p.address: p for p in services}
+
+    def vm_class(self) -> type[PragueVM]:
+        """A PragueVM subclass whose computations also serve the fhEVM precompiles."""
+        if self._vm_class is None:
+            computation = PragueComputation.configure(
+                __name__="FhevmComputation",
+                _precompiles={**PragueComputation._precompiles, **self.precompiles()},
+            )
+            state = FhevmState.configure(
+                __name__="FhevmPragueState",
+                computation_class=computation,
+                fhevm_runtime=self,
+            )
+            self._vm_class = PragueVM.configure(__name__="FhevmPragueVM", _state_class=state)
+        return self._vm_class
+
+    def genesis_accounts(self) -> dict[bytes, dict[str, Any]]:
+        """Genesis entries for the service addresses: placeholder code and initial storage."""
+        cfg = self.config
+        storage: dict[bytes, dict[int, int]] = {a: {} for a in self.precompiles()}
+        if cfg.owner is not None:
+            storage[addresses.ACL][acl.OWNER_SLOT] = int.from_bytes(cfg.owner, "big")
+        storage[addresses.KMS_VERIFIER].update(signer_storage(cfg.kms_signers, cfg.kms_threshold))
+        storage[addresses.INPUT_VERIFIER].update(
+            signer_storage(cfg.input_signers, cfg.input_threshold)
+        )
+        return {
+            address: {
+                "balance": 0,
+                "nonce": 1,
+                "code": addresses.PLACEHOLDER_CODE,
+                "storage": slots,
+            }
+            for address, slots in storage.items()
+        }
+
+    # --- block lifecycle ---------------------------------------------------------------
+
+    def commit(self, write: Callable[[bytes, bytes], None] | None = None) -> int:
+        """After a block is mined: hand each new blob to `write(handle, blob)` (default:
+        straight into blob_db). Returns how many blobs were written."""
+        return self.store.commit(write)
+
+    def discard(self) -> None:
+        """Drop blobs of transactions applied since the last commit (an abandoned block)."""
+        self.store.discard()
+
+    # --- ciphertexts outside the EVM (inputs, KMS, tests) ------------------------------
+
+    def upload_inputs(self, cts: Sequence[Ciphertext]) -> list[bytes]:
+        """Store an encrypted input bundle, as the coprocessor does after checking its
+        proof of knowledge, and return the input handles. The bundle's attestation (the
+        `inputProof`) is signed separately by the input signers (fhevm.inputs)."""
+        if not 0 < len(cts) <= 254:
+            raise ValueError("an input bundle holds 1 to 254 ciphertexts")
+        blobs = [self.backend.serialize(ct) for ct in cts]
+        bundle_hash = keccak(b"".join(keccak(b) for b in blobs))
+        out = []
+        for i, (ct, blob) in enumerate(zip(cts, blobs, strict=True)):
+            h = handles.input_handle(bundle_hash, i, self.chain_id, self.backend.type_of(ct))
+            self.store.put_durable(h, blob)
+            out.append(h)
+        return out
+
+    def load(self, handle: bytes) -> Ciphertext | None:
+        """Ciphertext under `handle` from mined or pending blocks (not from a State's
+        unpersisted overlay), or None."""
+        blob = self.store.get(handle)
+        return None if blob is None else self.backend.deserialize(blob)
+
+    def decrypt(self, handle: bytes) -> int:
+        """Cleartext under `handle` (tests; the KMS goes through its own key shares)."""
+        ct = self.load(handle)
+        if ct is None:
+            raise KeyError(f"no ciphertext for handle 0x{handle.hex()}")
+        return self.backend.decrypt(ct)

@@ -1,0 +1,57 @@
+"""The py-evm State of the fhEVM: PragueState plus a journaled ciphertext overlay.
+
+Subclassed and configured (`fhevm_runtime`), not patched: every hook calls super().
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from eth.vm.forks.prague.state import PragueState
+
+from fhevm.store import JournaledBlobs
+
+if TYPE_CHECKING:
+    from fhevm.runtime import FhevmRuntime
+
+
+class FhevmState(PragueState):
+    fhevm_runtime: FhevmRuntime | None = None
+    _fhevm_blobs: JournaledBlobs | None = None
+
+    @property
+    def fhevm_blobs(self) -> JournaledBlobs:
+        if self._fhevm_blobs is None:
+            self._fhevm_blobs = JournaledBlobs()
+        return self._fhevm_blobs
+
+    def get_ciphertext_blob(self, handle: bytes) -> bytes | None:
+        """Blob for `handle` as this State sees it: own overlay first, then the runtime."""
+        blob = self.fhevm_blobs.get(handle)
+        if blob is None and self.fhevm_runtime is not None:
+            blob = self.fhevm_runtime.store.get(handle)
+        return blob
+
+    def snapshot(self) -> Any:
+        snapshot = super().snapshot()
+        self.fhevm_blobs.record(snapshot[1])
+        return snapshot
+
+    def commit(self, snapshot: Any) -> None:
+        super().commit(snapshot)
+        self.fhevm_blobs.commit(snapshot[1])
+
+    def revert(self, snapshot: Any) -> None:
+        super().revert(snapshot)
+        self.fhevm_blobs.discard(snapshot[1])
+
+    def lock_changes(self) -> None:
+        super().lock_changes()
+        self.fhevm_blobs.flatten()
+
+    def persist(self) -> Any:
+        witness = super().persist()
+        blobs = self.fhevm_blobs.drain()
+        if blobs and self.fhevm_runtime is not None:
+            self.fhevm_runtime.store.adopt(blobs)
+        return witness
