@@ -135,7 +135,7 @@ class ShortintServerKey:
         p = self.params
         scalar %= p.total_modulus
         data = a.data.copy()
-        data[-1] += np.uint64(scalar) << np.uint64(p.delta_log2)
+        data[-1:] += np.uint64(scalar) << np.uint64(p.delta_log2)
         return Ciphertext(data, a.degree + scalar, a.noise_level)
 
     def scalar_add(self, a: Ciphertext, scalar: int) -> Ciphertext:
@@ -166,7 +166,7 @@ class ShortintServerKey:
         m = self.params.message_modulus
         z = max(m, -(-a.degree // m) * m)
         data = np.uint64(0) - a.data
-        data[-1] += np.uint64(z) << np.uint64(self.params.delta_log2)
+        data[-1:] += np.uint64(z) << np.uint64(self.params.delta_log2)
         return Ciphertext(data, z, a.noise_level)
 
     def sub(self, a: Ciphertext, b: Ciphertext) -> Ciphertext:
