@@ -107,12 +107,14 @@ class DevChain:
         header = self.vm_class.create_genesis_header(
             difficulty=0, gas_limit=GAS_LIMIT, timestamp=int(time.time()),
             extra_data=b"", nonce=b"\0" * 8, base_fee_per_gas=GENESIS_BASE_FEE,
-            state_root=state.state_root, coinbase=b"\0" * 20)
+            state_root=state.state_root, coinbase=COINBASE)
         self._commit(header, (), extra_meta={"chain_id": str(self.chain_id).encode()})
         log.info("genesis block %s", header.hash.hex())
 
     # ------------------------------------------------------------------ reads
     def block(self, number: int) -> BlockRec | None:
+        if number > self.head.block_number:
+            return None
         rec = self._blocks.get(number)
         if rec is not None and rec.number <= self.head.block_number:
             return rec
@@ -165,8 +167,14 @@ class DevChain:
         return self.chain.get_vm(header)
 
     def call(self, header: Any, sender: bytes, to: bytes, value: int, data: bytes,
-             gas: int | None, gas_price: int) -> Any:
-        """Run a message on top of `header` without committing; returns the computation."""
+             gas: int | None, gas_price: int, overrides: dict | None = None,
+             access: dict | None = None) -> Any:
+        """Run a message on top of `header` without committing; returns the computation.
+
+        overrides: {address: {"balance", "nonce", "code", "state", "stateDiff"}} applied
+        first (geth's state override set). access: if given, filled with the addresses
+        and storage slots the message touched (for eth_createAccessList).
+        """
         vm = self._vm_at(header)
         nonce = self.account_db(header).get_nonce(sender)
         tx = vm.create_unsigned_transaction(
@@ -175,6 +183,13 @@ class DevChain:
         spoofed = SpoofTransaction(tx, from_=sender)
         try:
             with vm.in_costless_state() as state:
+                if overrides:
+                    apply_overrides(state, overrides)
+                    if sender in overrides and "nonce" in overrides[sender]:
+                        spoofed = SpoofTransaction(
+                            tx.copy(nonce=overrides[sender]["nonce"]), from_=sender)
+                if access is not None:
+                    trace_access(state, access)
                 return state.costless_execute_transaction(spoofed)
         except ValidationError as exc:
             raise RpcError(SERVER_ERROR, str(exc)) from exc
@@ -182,8 +197,8 @@ class DevChain:
             self.runtime.discard()
 
     def eth_call(self, header: Any, sender: bytes, to: bytes, value: int, data: bytes,
-                 gas: int | None, gas_price: int) -> bytes:
-        comp = self.call(header, sender, to, value, data, gas, gas_price)
+                 gas: int | None, gas_price: int, overrides: dict | None = None) -> bytes:
+        comp = self.call(header, sender, to, value, data, gas, gas_price, overrides)
         if comp.is_error:
             if isinstance(comp.error, Revert):
                 raise reverted(comp.output)
@@ -200,11 +215,9 @@ class DevChain:
                 raise reverted(comp.output)
             raise RpcError(SERVER_ERROR, f"gas required exceeds allowance ({cap}): "
                                          f"{comp.error!r}")
-        used = cap - comp.get_gas_remaining()
-        # intrinsic gas is charged outside the computation
-        intrinsic = self._intrinsic(to, data)
-        lo = used + intrinsic - 1
-        hi = min(cap, max(lo + 1, (used + intrinsic) * 64 // 63 + 2300))
+        used = cap - comp.get_gas_remaining()  # includes the intrinsic gas
+        lo = used - 1
+        hi = min(cap, used * 64 // 63 + 2300)
         if not self._succeeds(header, sender, to, value, data, hi, gas_price):
             hi = cap
         while lo + 1 < hi:
@@ -222,23 +235,28 @@ class DevChain:
         except RpcError:
             return False
 
-    def _intrinsic(self, to: bytes, data: bytes) -> int:
-        zeros = data.count(0)
-        g = 21000 + 4 * zeros + 16 * (len(data) - zeros)
-        if not to:
-            g += 32000 + 2 * ((len(data) + 31) // 32)
-        return g
-
     # ------------------------------------------------------------------ mining (writer)
     def add_to_pool(self, raw: bytes, tx: SignedTransactionAPI) -> bytes:
-        """Queue a transaction for the next interval block after cheap checks."""
+        """Queue a transaction for the next block after cheap checks.
+
+        A transaction with the nonce of a queued one from the same sender replaces it
+        only with both fees raised by at least 10 %, as geth's pool requires.
+        """
         self.prevalidate(tx)
         h = keccak(raw)
+        sender = tx.sender
         with self._lock:
             if any(p.hash == h for p in self.pool):
                 raise RpcError(SERVER_ERROR, "already known")
+            old = next((p for p in self.pool
+                        if p.sender == sender and p.tx.nonce == tx.nonce), None)
+            if old is not None:
+                if not (_fees(tx)[0] * 10 >= _fees(old.tx)[0] * 11
+                        and _fees(tx)[1] * 10 >= _fees(old.tx)[1] * 11):
+                    raise RpcError(SERVER_ERROR, "replacement transaction underpriced")
+                self.pool.remove(old)
             self._seq += 1
-            self.pool.append(Pending(raw, tx, tx.sender, h, self._seq))
+            self.pool.append(Pending(raw, tx, sender, h, self._seq))
         return h
 
     def prevalidate(self, tx: SignedTransactionAPI) -> None:
@@ -433,3 +451,46 @@ class DevChain:
             self.head, timestamp=self._timestamp(), gas_limit=GAS_LIMIT, coinbase=COINBASE)
         header = header.copy(state_root=state_root)
         self._commit(header, ())
+
+
+def apply_overrides(state: Any, overrides: dict) -> None:
+    for addr, o in overrides.items():
+        if "balance" in o:
+            state.set_balance(addr, o["balance"])
+        if "nonce" in o:
+            state.set_nonce(addr, o["nonce"])
+        if "code" in o:
+            state.set_code(addr, o["code"])
+        if "state" in o:
+            state.delete_storage(addr)
+        for slot, val in {**o.get("state", {}), **o.get("stateDiff", {})}.items():
+            state.set_storage(addr, slot, val)
+
+
+def trace_access(state: Any, access: dict) -> None:
+    """Record first accesses (EIP-2929 warm marks) on this throwaway state."""
+    adb = state._account_db
+    mark_addr, mark_slot = adb.mark_address_warm, adb.mark_storage_warm
+    access.setdefault("addresses", [])
+    access.setdefault("slots", {})
+
+    def on_addr(a: bytes) -> None:
+        if a not in access["addresses"]:
+            access["addresses"].append(a)
+        mark_addr(a)
+
+    def on_slot(a: bytes, slot: int) -> None:
+        access["slots"].setdefault(a, [])
+        if slot not in access["slots"][a]:
+            access["slots"][a].append(slot)
+        mark_slot(a, slot)
+
+    adb.mark_address_warm = on_addr
+    adb.mark_storage_warm = on_slot
+
+
+def _fees(tx: Any) -> tuple[int, int]:
+    """(fee cap, tip) of any transaction type."""
+    if getattr(tx, "type_id", None) in (2, 3, 4):
+        return tx.max_fee_per_gas, tx.max_priority_fee_per_gas
+    return tx.gas_price, tx.gas_price

@@ -82,6 +82,11 @@ def tx_json(tx: Any, rec: TxRec | None, block: BlockRec | None, index: int | Non
             {"address": addr(a), "storageKeys": ["0x" + k.to_bytes(32, "big").hex()
                                                   for k in keys]}
             for a, keys in tx.access_list]
+        if type_id == 4:
+            out["authorizationList"] = [
+                {"chainId": q(a.chain_id), "address": addr(a.address), "nonce": q(a.nonce),
+                 "yParity": q(a.y_parity), "r": q(a.r), "s": q(a.s)}
+                for a in tx.authorization_list]
         if type_id == 1:
             out["gasPrice"] = q(tx.gas_price)
         else:
@@ -118,3 +123,12 @@ def receipt_json(tx: Any, rec: TxRec, block: BlockRec, index: int) -> dict:
         "logsBloom": "0x" + rec.logs_bloom.to_bytes(256, "big").hex(),
         "status": q(rec.status), "type": q(getattr(tx, "type_id", None) or 0),
     }
+
+
+def pending_block_json(latest: dict, number: int, base_fee: int, tx_hashes: list[str]) -> dict:
+    """The block being built: geth answers `pending` with null hash, nonce and miner."""
+    out = dict(latest)
+    out.update({"number": q(number), "hash": None, "nonce": None, "miner": None,
+                "parentHash": latest["hash"], "transactions": tx_hashes,
+                "gasUsed": "0x0", "baseFeePerGas": q(base_fee), "logsBloom": None})
+    return out

@@ -11,6 +11,7 @@ import json
 import threading
 from typing import Any
 
+from eth.exceptions import Revert
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils import keccak, to_checksum_address
@@ -18,8 +19,16 @@ from eth_utils import keccak, to_checksum_address
 from node import CLIENT_VERSION
 from node.chain import GAS_LIMIT
 from node.devnet import Devnet
-from node.errors import SERVER_ERROR, RpcError, invalid_params
-from node.format import b, block_json, logs_json, q, receipt_json, tx_json
+from node.errors import SERVER_ERROR, RpcError, invalid_params, reverted
+from node.format import (
+    b,
+    block_json,
+    logs_json,
+    pending_block_json,
+    q,
+    receipt_json,
+    tx_json,
+)
 from node.records import BlockRec
 from node.rpc import params as P
 
@@ -77,6 +86,8 @@ class Methods:
             return self.c.block(self.c.head.block_number)
         if tag == "earliest":
             return self.c.block(0)
+        if isinstance(tag, str) and tag.startswith("0x") and len(tag) == 66:
+            return self.c.block_by_hash(P.hash32(tag, "block hash"))
         if isinstance(tag, str) and tag.startswith("0x"):
             return self.c.block(P.quantity(tag, "block number"))
         raise invalid_params(f"invalid block tag {tag!r:.80}")
@@ -221,6 +232,12 @@ class Methods:
         return block_json(rec, full, self.c.decode_tx)
 
     def eth_getBlockByNumber(self, params: list) -> dict | None:
+        if P.arg(params, 0, "block") == "pending":
+            latest = self._block_json(self.c.block(self.c.head.block_number), False)
+            with self.c._lock:
+                hashes = [b(p.hash) for p in self.c.pool]
+            return pending_block_json(latest, self.c.head.block_number + 1,
+                                      self.c.next_base_fee(), hashes)
         return self._block_json(self.block_at(P.arg(params, 0, "block")),
                                 P.arg(params, 1, "full", False))
 
@@ -355,6 +372,8 @@ class Methods:
             return P.quantity(tag, "block number")
 
         lo, hi = num(f.get("fromBlock"), head), num(f.get("toBlock"), head)
+        if lo > hi:
+            raise invalid_params(f"invalid block range: fromBlock {lo} > toBlock {hi}")
         return lo, min(hi, head)
 
     def _logs(self, lo: int, hi: int, crit: dict) -> list[dict]:
@@ -425,10 +444,11 @@ class Methods:
 
     # ----------------------------------------------------------------- execution (writer)
     def eth_call(self, params: list) -> str:
-        P.check_arity(params, 3)
+        P.check_arity(params, 4)
         args = self.call_args(P.arg(params, 0, "transaction"))
         header = self._block_arg(params, 1)
-        return b(self.c.eth_call(header, **args))
+        overrides = parse_overrides(params[2]) if len(params) > 2 and params[2] else None
+        return b(self.c.eth_call(header, **args, overrides=overrides))
 
     def eth_estimateGas(self, params: list) -> str:
         P.check_arity(params, 3)
@@ -437,17 +457,25 @@ class Methods:
         return q(self.c.estimate_gas(header, **args))
 
     def eth_createAccessList(self, params: list) -> dict:
+        """Addresses and slots the call touches, minus sender, precompiles, and a bare `to`."""
         args = self.call_args(P.arg(params, 0, "transaction"))
         header = self._block_arg(params, 1)
-        comp = self.c.call(header, **args)
-        if comp.is_error:
-            from eth.exceptions import Revert
-
-            from node.errors import reverted
-            if isinstance(comp.error, Revert):
-                raise reverted(comp.output)
+        access: dict = {}
+        comp = self.c.call(header, **args, access=access)
+        if comp.is_error and isinstance(comp.error, Revert):
+            raise reverted(comp.output)
+        slots = access.get("slots", {})
+        entries = []
+        for a in list(slots) + [a for a in access.get("addresses", []) if a not in slots]:
+            if a == args["sender"] or int.from_bytes(a, "big") < 0x100:
+                continue
+            if a == args["to"] and a not in slots:
+                continue
+            entries.append({"address": to_checksum_address(a),
+                            "storageKeys": ["0x" + k.to_bytes(32, "big").hex()
+                                            for k in slots.get(a, [])]})
         gas = self.c.estimate_gas(header, **args)
-        return {"accessList": [], "gasUsed": q(gas)}
+        return {"accessList": entries, "gasUsed": q(gas)}
 
     def eth_sendRawTransaction(self, params: list) -> str:
         raw = P.data(P.arg(params, 0, "transaction"), "transaction")
@@ -484,6 +512,8 @@ class Methods:
                 raise RpcError(SERVER_ERROR, "maxPriorityFeePerGas exceeds maxFeePerGas")
         if tx.get("accessList"):
             out["accessList"] = tx["accessList"]
+        if tx.get("authorizationList"):
+            out["authorizationList"] = parse_authorizations(tx["authorizationList"])
         if tx.get("gas") is not None:
             out["gas"] = P.quantity(tx["gas"], "gas")
         else:
@@ -535,16 +565,25 @@ class Methods:
 
     # ----------------------------------------------------------------- dev controls (writer)
     def evm_mine(self, params: list) -> str:
-        ts = None
-        if params and params[0] is not None:
-            arg = params[0]
-            if isinstance(arg, dict):
-                arg = arg.get("timestamp")
-            if arg is not None:
-                ts = P.quantity(arg, "timestamp")
-                if ts <= self.c.head.timestamp:
-                    raise RpcError(SERVER_ERROR, "timestamp must be after the latest block")
-        self.d.mine_pool(timestamp=ts)
+        """hardhat: evm_mine(timestamp); ganache: evm_mine({timestamp, blocks});
+        web3.py's `w3.testing.mine(n)`: evm_mine(n). A number no later than the head's
+        timestamp cannot be a timestamp, so it is read as a block count."""
+        ts, blocks = None, 1
+        arg = params[0] if params else None
+        if isinstance(arg, dict):
+            if arg.get("blocks") is not None:
+                blocks = P.quantity(arg["blocks"], "blocks")
+            arg = arg.get("timestamp")
+        if arg is not None:
+            n = arg if isinstance(arg, int) and not isinstance(arg, bool) else P.quantity(arg)
+            if n <= self.c.head.timestamp:
+                blocks = n
+            else:
+                ts = n
+        if blocks > 10_000:
+            raise invalid_params("at most 10000 blocks at a time")
+        for i in range(blocks):
+            self.d.mine_pool(timestamp=ts if i == 0 else None)
         return "0x0"
 
     def anvil_mine(self, params: list) -> None:
@@ -615,6 +654,53 @@ class Methods:
         return True
 
 
+def parse_authorizations(raw: Any) -> list[dict]:
+    """EIP-7702 signed authorizations from JSON into the form eth-account signs with."""
+    if not isinstance(raw, list):
+        raise invalid_params("authorizationList must be an array")
+    out = []
+    for a in raw:
+        if not isinstance(a, dict):
+            raise invalid_params("each authorization must be an object")
+        out.append({"chainId": P.quantity(a.get("chainId"), "chainId"),
+                    "address": to_checksum_address(P.address(a.get("address"))),
+                    "nonce": P.quantity(a.get("nonce"), "nonce"),
+                    "yParity": P.quantity(a.get("yParity", a.get("v")), "yParity"),
+                    "r": P.quantity(a.get("r"), "r"), "s": P.quantity(a.get("s"), "s")})
+    return out
+
+
+def parse_overrides(raw: Any) -> dict:
+    """geth's state override set: {address: {balance, nonce, code, state, stateDiff}}."""
+    if not isinstance(raw, dict):
+        raise invalid_params("state overrides must be an object keyed by address")
+    out: dict = {}
+    for a, o in raw.items():
+        if not isinstance(o, dict):
+            raise invalid_params("each state override must be an object")
+        unknown = set(o) - {"balance", "nonce", "code", "state", "stateDiff"}
+        if unknown:
+            raise invalid_params(f"unknown state override fields {sorted(unknown)}")
+        if "state" in o and "stateDiff" in o:
+            raise invalid_params("state and stateDiff are exclusive")
+        e: dict = {}
+        if o.get("balance") is not None:
+            e["balance"] = P.quantity(o["balance"], "balance")
+        if o.get("nonce") is not None:
+            e["nonce"] = P.quantity(o["nonce"], "nonce")
+        if o.get("code") is not None:
+            e["code"] = P.data(o["code"], "code")
+        for key in ("state", "stateDiff"):
+            if o.get(key) is not None:
+                if not isinstance(o[key], dict):
+                    raise invalid_params(f"{key} must be an object")
+                e[key] = {int.from_bytes(P.hash32(k, "slot"), "big"):
+                          int.from_bytes(P.hash32(v, "value"), "big")
+                          for k, v in o[key].items()}
+        out[P.address(a)] = e
+    return out
+
+
 def _percentile(tips: list[tuple[int, int]], pct: float) -> int:
     if not tips:
         return 0
@@ -630,6 +716,8 @@ def _percentile(tips: list[tuple[int, int]], pct: float) -> int:
 
 def log_matches(address: bytes, topics: tuple[bytes, ...], crit: dict) -> bool:
     if crit["addresses"] is not None and address not in crit["addresses"]:
+        return False
+    if len(crit["topics"]) > len(topics):
         return False
     for i, want in enumerate(crit["topics"]):
         if want is None:
