@@ -187,3 +187,10 @@ ACL = addresses.ACL
 KMS = addresses.KMS_VERIFIER
 INPUT_VERIFIER = addresses.INPUT_VERIFIER
 ZERO = to_canonical_address("0x" + "00" * 20)
+
+
+def deploy_artifact(net: Devnet, name: str) -> bytes:
+    """Deploy a compiled contract of contracts/artifacts/ (no constructor arguments)."""
+    from contracts.artifacts import load_bytecode
+
+    return net.deploy(load_bytecode(name))

@@ -16,6 +16,8 @@ def test_trivial_encrypt_through_probe(net: Devnet) -> None:
 def test_view_from_eoa(net: Devnet) -> None:
     out = net.call(EXECUTOR, call_data("getInputVerifierAddress()"))
     assert out.success
-    assert decode(["address"], out.output)[0].lower() == "0x36772142b74871f255cbd7a3e89b401d3e45825f"
+    assert (
+        decode(["address"], out.output)[0].lower() == "0x36772142b74871f255cbd7a3e89b401d3e45825f"
+    )
     out = net.call(ACL, call_data("isAllowed(bytes32,address)", b"\1" * 32, net.probe))
     assert out.success and decode(["bool"], out.output) == (False,)

@@ -102,4 +102,18 @@ contract FhevmProbe {
         last = r;
         emit Result(r);
     }
+
+    /// Compute (a transient result), wipe transient permissions, then use the result.
+    function computeCleanUse(bytes memory data, bytes4 sel) external returns (bytes32 r) {
+        r = abi.decode(exec(EXECUTOR, data), (bytes32));
+        exec(ACL, abi.encodeWithSignature("cleanTransientStorage()"));
+        exec(EXECUTOR, abi.encodeWithSelector(sel, r, r, bytes1(0x00)));
+    }
+
+    /// Grant `who` transient use of `h` and report what the ACL then says.
+    function grantTransientAndCheck(bytes32 h, address who) external returns (bool) {
+        exec(ACL, abi.encodeWithSignature("allowTransient(bytes32,address)", h, who));
+        bytes memory out = exec(ACL, abi.encodeWithSignature("isAllowed(bytes32,address)", h, who));
+        return abi.decode(out, (bool));
+    }
 }
