@@ -113,6 +113,8 @@ class CiphertextStore:
     def commit(self, write: Callable[[bytes, bytes], None] | None = None) -> int:
         """Hand every pending blob to `write` (default: straight into blob_db)."""
         with self._lock:
+            for handle in [h for h in self._committed if h in self._db]:
+                del self._committed[handle]  # earlier batches have landed
             items: Iterable[tuple[bytes, bytes]] = list(self._pending.items())
             n = 0
             for handle, blob in items:
