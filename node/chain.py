@@ -71,6 +71,7 @@ class DevChain:
         self.chain = chain_class(self.db)
         self.tx_builder = self.vm_class.get_transaction_builder()
         self._blocks: LRU = LRU(2048)
+        self._readers = threading.local()
         self._lock = threading.Lock()  # guards head / pool bookkeeping across threads
         self.pool: list[Pending] = []
         self._seq = 0
@@ -144,7 +145,14 @@ class DevChain:
             return next((p for p in self.pool if p.hash == h), None)
 
     def account_db(self, header: Any) -> AccountDB:
-        return AccountDB(self.db, header.state_root)
+        """Read-only view of the state after `header`; reused per thread while the root
+        stays the same (building one costs more than most reads)."""
+        cached = getattr(self._readers, "adb", None)
+        if cached is not None and cached[0] == header.state_root:
+            return cached[1]
+        adb = AccountDB(self.db, header.state_root)
+        self._readers.adb = (header.state_root, adb)
+        return adb
 
     def decode_tx(self, raw: bytes) -> SignedTransactionAPI:
         return self.tx_builder.decode(raw)
@@ -259,7 +267,8 @@ class DevChain:
             self.pool.append(Pending(raw, tx, sender, h, self._seq))
         return h
 
-    def prevalidate(self, tx: SignedTransactionAPI) -> None:
+    def prevalidate(self, tx: SignedTransactionAPI, check_nonce: bool = True) -> None:
+        """Cheap checks before a transaction is queued (mining checks everything again)."""
         try:
             tx.validate()
             sender = tx.sender
@@ -268,12 +277,14 @@ class DevChain:
         if getattr(tx, "chain_id", None) not in (None, self.chain_id):
             raise RpcError(SERVER_ERROR, f"invalid chain id {tx.chain_id}, "
                                          f"expected {self.chain_id}")
+        if tx.gas > GAS_LIMIT:
+            raise RpcError(SERVER_ERROR, "exceeds block gas limit")
+        if not check_nonce:
+            return
         nonce = self.account_db(self.head).get_nonce(sender)
         if tx.nonce < nonce:
             raise RpcError(SERVER_ERROR, f"nonce too low: next nonce {nonce}, "
                                          f"tx nonce {tx.nonce}")
-        if tx.gas > GAS_LIMIT:
-            raise RpcError(SERVER_ERROR, "exceeds block gas limit")
 
     def take_pool(self) -> list[Pending]:
         """All pool transactions whose nonces are contiguous, in an executable order."""
@@ -344,7 +355,9 @@ class DevChain:
                     logs_bloom=receipt.bloom))
             filled = vm.set_block_transactions_and_withdrawals(
                 vm.get_block(), cur, included, receipts)
-            block = vm.mine_block(filled).block
+            # finalize = block reward + state root. No pack/validate: we built this
+            # block ourselves from a checked parent, and validation re-hashes it all.
+            block = vm.finalize_block(filled).block
             rec = self._commit(block.header, tuple(recs))
         except BaseException:
             self.statedb.rollback()
@@ -368,7 +381,7 @@ class DevChain:
             for k, v in (extra_meta or {}).items():
                 c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, v))
         self.statedb.committed()
-        rec = decode_block(header_rlp, body)
+        rec = BlockRec(header=header, txs=txs, size=len(header_rlp) + len(body))
         self._blocks[header.block_number] = rec
         self.head = header
         if txs:
@@ -428,7 +441,7 @@ class DevChain:
         Like anvil, the change is visible at `latest` without a new block: we write a new
         state root into a replacement head header (same number, new hash).
         """
-        state = self.account_db(self.head)
+        state = AccountDB(self.db, self.head.state_root)  # a private, writable copy
         if balance is not None:
             state.set_balance(addr, balance)
         if code is not None:

@@ -57,7 +57,8 @@ class Devnet:
             tx = self.chain.decode_tx(raw)
         except Exception as exc:
             raise RpcError(SERVER_ERROR, f"could not decode transaction: {exc}") from exc
-        self.chain.prevalidate(tx)
+        # automine: the block itself checks nonce and balance, and says why it refuses
+        self.chain.prevalidate(tx, check_nonce=not self.automine)
         if not self.automine:
             return self.chain.add_to_pool(raw, tx)
         if self.chain.pool:  # automine was switched back on with queued transactions
