@@ -71,3 +71,11 @@ def fhevm_0_13_2() -> Path:
 def fhevm_0_11_1_oz() -> Path:
     """node_modules with @fhevm/solidity 0.11.1 and OpenZeppelin confidential contracts 0.5.3."""
     return npm_install("fhevm-0.11.1-oz")
+
+
+@pytest.fixture(scope="session")
+def compat_builds():
+    """tests.contracts.compat.CompatBuilds: fixture contracts compiled once per session."""
+    from tests.contracts.compat import CompatBuilds
+
+    return CompatBuilds(npm_install)
