@@ -5,7 +5,14 @@ from __future__ import annotations
 from fhevm.backends.base import Backend, BackendError, Ciphertext
 from fhevm.backends.clear import ClearBackend
 
-__all__ = ["Backend", "BackendError", "Ciphertext", "ClearBackend", "make_backend"]
+__all__ = [
+    "Backend",
+    "BackendError",
+    "Ciphertext",
+    "ClearBackend",
+    "available_backends",
+    "make_backend",
+]
 
 
 def make_backend(name: str) -> Backend:
@@ -17,3 +24,8 @@ def make_backend(name: str) -> Backend:
             "the tfhe backend needs tfhe.integer, which does not exist yet; use backend='clear'"
         )
     raise ValueError(f"unknown backend {name!r}")
+
+
+def available_backends() -> list[str]:
+    """Names `make_backend` accepts in this checkout."""
+    return ["clear"]
