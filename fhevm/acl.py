@@ -284,10 +284,10 @@ class AclPrecompile(Precompile):
         return "ACL v0.2.0 (fhevm-py)"
 
     @method("multicall(bytes[])", ["bytes[]"], payable=True)
-    def multicall(self, ctx: CallContext, calls: tuple, depth: int = 0) -> list[bytes]:
+    def multicall(self, ctx: CallContext, calls: tuple) -> list[bytes]:
         """Run each call as if made directly by the caller; any failure reverts them all."""
-        if depth >= MAX_MULTICALL_DEPTH:
+        if ctx.depth >= MAX_MULTICALL_DEPTH:
             raise Revert("ACL: multicall nested too deep")
         if ctx.computation.msg.value:
             raise Revert("ACL: multicall does not accept value")
-        return [self.run(ctx.computation, data, depth + 1) for data in calls]
+        return [self.run(ctx.computation, data, ctx.depth + 1) for data in calls]

@@ -44,6 +44,8 @@ class CallContext:
     computation: ComputationAPI
     runtime: FhevmRuntime
     address: bytes
+    #: Nesting of this dispatch inside multicall (0 for the call itself).
+    depth: int = 0
 
     @property
     def state(self) -> FhevmState:
@@ -166,7 +168,7 @@ class Precompile:
     def run(self, computation: ComputationAPI, data: bytes, depth: int = 0) -> bytes:
         """Dispatch one call (also used by `multicall`, with the same caller)."""
         msg = computation.msg
-        ctx = CallContext(computation, self.runtime, self.address)
+        ctx = CallContext(computation, self.runtime, self.address, depth)
         ctx.charge(GAS_CALL_BASE + GAS_PER_CALLDATA_WORD * ((len(data) + 31) // 32), "fhevm call")
         if msg.code_address != msg.storage_address:
             raise Revert(f"{self.name}: delegatecall and callcode are not supported")
@@ -180,11 +182,7 @@ class Precompile:
         if m.mutates and msg.is_static:
             raise Revert(f"{self.name}: {m.signature} changes state in a static call")
         args = decode_args(m.arg_types, data[4:])
-        handler = getattr(self, m.handler_name)
-        if m.handler_name == "multicall":
-            result = handler(ctx, *args, depth=depth)
-        else:
-            result = handler(ctx, *args)
+        result = getattr(self, m.handler_name)(ctx, *args)
         if not m.returns:
             return b""
         values = result if len(m.returns) > 1 else (result,)

@@ -22,4 +22,3 @@ BACKENDS = available_backends()
 @pytest.fixture
 def net() -> Devnet:
     return Devnet("clear")
-

@@ -210,3 +210,14 @@ def test_executor_operand_checks(net: Devnet) -> None:
     assert not out.success and "malformed calldata" in out.reason
     out = net.send(EXECUTOR, b"\xde\xad\xbe\xef")
     assert not out.success and "unknown function" in out.reason
+
+
+def test_multicall_nesting_is_bounded(net: Devnet) -> None:
+    data = call_data("multicall(bytes[])", [])
+    for _ in range(3):
+        data = call_data("multicall(bytes[])", [data])
+    assert net.send(ACL, data).success  # four levels
+    out = net.send(ACL, call_data("multicall(bytes[])", [data]))
+    assert not out.success and "nested too deep" in out.reason
+    out = net.send(ACL, call_data("multicall(bytes[])", []), value=1)
+    assert not out.success and "value" in out.reason
