@@ -96,3 +96,80 @@ def test_erc7984_token(compat_builds, library):
     assert net.rt.decrypt(balance(bob)) == 300
     total = word(net.call(token, call("confidentialTotalSupply()")))
     assert net.rt.decrypt(total) == 1000
+
+
+def test_acl_harness_on_the_runtime():
+    """FHETestACL (contracts/test) against the real ACL, verifiers and KMS signature check."""
+    from contracts import load_bytecode
+
+    net = Devnet("clear")
+    acl = net.deploy(load_bytecode("FHETestACL"))
+    alice, bob = Devnet.address(net.alice), Devnet.address(net.bob)
+
+    private = word(net.send(acl, call("encryptPrivate(uint64)", 7)))
+    assert net.is_allowed(private, acl) and not net.is_allowed(private, alice)
+    unkept = word(net.send(acl, call("encryptUnkept(uint64)", 7)))
+    assert not net.is_allowed(unkept, acl)
+    assert not net.send(acl, call("addOne(bytes32)", unkept)).success  # the ACL says no
+    plus_one = word(net.send(acl, call("addOne(bytes32)", private)))
+    assert net.rt.decrypt(plus_one) == 8 and net.is_allowed(plus_one, alice)
+
+    (a, b), proof = net.encrypt_inputs([(2, FheType.Uint64), (40, FheType.Uint64)], alice, acl)
+    total = word(net.send(acl, call("addInputs(bytes32,bytes32,bytes)", a, b, proof)))
+    assert net.rt.decrypt(total) == 42
+    # Inputs are bound to their user: bob cannot replay alice's proof.
+    assert not net.send(acl, call("addInputs(bytes32,bytes32,bytes)", a, b, proof),
+                        sender=net.bob).success
+    # Without a proof, the sender must already be allowed on the handle.
+    assert word(net.send(acl, call("inputWithoutProof(bytes32)", total))) == total
+    assert not net.send(acl, call("inputWithoutProof(bytes32)", total), sender=net.bob).success
+
+    assert net.send(acl, call("allow(bytes32,address)", total, bob)).success
+    assert net.is_allowed(total, bob)
+    assert net.send(acl, call("makePubliclyDecryptable(bytes32)", total)).success
+    is_public = decode(["bool"], net.call(acl, call("isPubliclyDecryptable(bytes32)", total))
+                       .output)[0]
+    assert is_public
+
+    cleartexts = encode(["uint64"], [42])
+    proof = attest.decryption_proof(net.config, [total], cleartexts, net.kms_keys[:2])
+    valid = net.call(acl, call("isPublicDecryptionResultValid(bytes32[],bytes,bytes)",
+                               [total], cleartexts, proof))
+    assert valid.success and decode(["bool"], valid.output)[0], valid.reason
+    one = attest.decryption_proof(net.config, [total], cleartexts, net.kms_keys[:1])
+    assert not net.call(acl, call("isPublicDecryptionResultValid(bytes32[],bytes,bytes)",
+                                  [total], cleartexts, one)).success  # below the threshold
+    out = net.send(acl, call("checkSignatures(bytes32[],bytes,bytes)", [total], cleartexts, proof))
+    assert out.success, out.reason
+    assert not net.send(acl, call("checkSignatures(bytes32[],bytes,bytes)", [total],
+                                  encode(["uint64"], [41]), proof)).success
+
+
+def test_library_semantics_on_the_runtime():
+    """Mixed widths, plaintext-left operands, casts and unset handles give the right values."""
+    from contracts import build
+
+    name = "tests/contracts/fixtures/LibrarySemantics.sol"
+    output = build.run_solc({
+        "language": "Solidity",
+        "sources": {name: {"content": (build.REPO_ROOT / name).read_text()}},
+        "settings": build.SETTINGS,
+    }, [build.REPO_ROOT])
+    code = bytes.fromhex(output["contracts"][name]["LibrarySemantics"]["evm"]["bytecode"]["object"])
+    net = Devnet("clear")
+    contract = net.deploy(code)
+    out = net.send(contract, call("run()"))
+    assert out.success, out.reason
+    t = FheType
+    expected = [
+        (1200, t.Uint16), ((200 - 1000) % 2**16, t.Uint16), (70_000_000, t.Uint32),
+        (200, t.Uint256), (0, t.Bool), (1, t.Bool), (200, t.Uint64), (70000, t.Uint128),
+        (140000, t.Uint32), (0, t.Bool), ((5 - 1000) % 2**16, t.Uint16), (1000 % 256, t.Uint8),
+        (1, t.Bool), (1, t.Uint64), (3, t.Uint32), (1000 // 7, t.Uint16), (1000 % 7, t.Uint16),
+        (256 - 200, t.Uint8), (int.from_bytes(contract, "big"), t.Uint160),
+    ]
+    count = decode(["uint256"], net.call(contract, call("count()")).output)[0]
+    assert count == len(expected)
+    for i, (value, fhe_type) in enumerate(expected):
+        handle = word(net.call(contract, call("results(uint256)", i)))
+        assert (net.rt.decrypt(handle), handle[30]) == (value, fhe_type), f"result {i}"
