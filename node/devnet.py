@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from eth.constants import EMPTY_SHA3 as EMPTY_CODE_HASH
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_canonical_address
+from lru import LRU
 
 from node import CHAIN_ID
 from node.accounts import DEFAULT_BALANCE, dev_accounts
@@ -45,18 +48,51 @@ class Devnet:
         self.block_time = block_time
         self.automine = block_time is None
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="chain-writer")
+        # held by whoever executes on the chain: the writer thread, or the event loop
+        # for work known to be short (see RpcServer.dispatch)
+        self.lock = threading.Lock()
+        self._decoded: LRU = LRU(256)
         self.listeners: list[Callable[[BlockRec], None]] = []
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
-        """Run fn on the writer thread."""
-        return self.writer.submit(fn, *args)
+        """Run fn on the writer thread, holding the chain lock."""
+        return self.writer.submit(self._locked, fn, *args)
+
+    def _locked(self, fn: Callable[..., Any], *args: Any) -> Any:
+        with self.lock:
+            return fn(*args)
+
+    def try_inline(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+        """Run fn here and now if no one else is executing; (ran, result)."""
+        if not self.lock.acquire(blocking=False):
+            return False, None
+        try:
+            return True, fn(*args)
+        finally:
+            self.lock.release()
 
     # -- writer-thread operations ------------------------------------------------
-    def send_raw(self, raw: bytes) -> bytes:
+    def decode(self, raw: bytes) -> Any:
+        """Decode a raw transaction; remembered briefly so its sender is recovered once."""
+        tx = self._decoded.get(raw)
+        if tx is not None:
+            return tx
         try:
             tx = self.chain.decode_tx(raw)
         except Exception as exc:
             raise RpcError(SERVER_ERROR, f"could not decode transaction: {exc}") from exc
+        self._decoded[raw] = tx
+        return tx
+
+    def is_plain_transfer(self, tx: Any) -> bool:
+        """A transaction that runs no code at all (to an address without code), so it can
+        never start FHE work: short enough to execute on the event loop."""
+        return bool(tx.to) and getattr(tx, "type_id", None) != 4 and \
+            self.chain.account_db(self.chain.head).get_code_hash(tx.to) == EMPTY_CODE_HASH
+
+    def send_raw(self, raw: bytes, tx: Any = None) -> bytes:
+        if tx is None:
+            tx = self.decode(raw)
         # automine: the block itself checks nonce and balance, and says why it refuses
         self.chain.prevalidate(tx, check_nonce=not self.automine)
         if not self.automine:
