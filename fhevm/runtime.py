@@ -111,6 +111,11 @@ class FhevmRuntime:
             out.append(h)
         return out
 
+    def upload_input_blobs(self, blobs: Sequence[bytes]) -> list[bytes]:
+        """`upload_inputs` for serialised ciphertexts as a client sends them; a blob the
+        backend cannot read raises fhevm.backends.BackendError."""
+        return self.upload_inputs([self.backend.deserialize(b) for b in blobs])
+
     def load(self, handle: bytes) -> Ciphertext | None:
         """Ciphertext under `handle` from mined or pending blocks (not from a State's
         unpersisted overlay), or None."""

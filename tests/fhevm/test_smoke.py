@@ -1,5 +1,7 @@
+import pytest
 from eth_abi import decode
 
+from fhevm.backends import BackendError
 from fhevm.types import FheType
 from tests.fhevm.harness import ACL, EXECUTOR, Devnet, call_data
 
@@ -21,3 +23,19 @@ def test_view_from_eoa(net: Devnet) -> None:
     )
     out = net.call(ACL, call_data("isAllowed(bytes32,address)", b"\1" * 32, net.probe))
     assert out.success and decode(["bool"], out.output) == (False,)
+
+
+def test_identical_operations_get_distinct_handles(net: Devnet) -> None:
+    a = net.trivial(7, FheType.Uint8)
+    b = net.trivial(7, FheType.Uint8)
+    assert a != b and net.rt.decrypt(a) == net.rt.decrypt(b) == 7
+    # The handle is no function of the value: equal values, unrelated prefixes.
+    assert a[:21] != b[:21]
+
+
+def test_uploaded_input_blobs_are_validated(net: Devnet) -> None:
+    blob = net.rt.backend.serialize(net.rt.backend.encrypt(9, FheType.Uint16))
+    (h,) = net.rt.upload_input_blobs([blob])
+    assert h[21] == 0 and h[30] == FheType.Uint16 and net.rt.decrypt(h) == 9
+    with pytest.raises(BackendError):
+        net.rt.upload_input_blobs([b"\x03" + b"\xff" * 32])
