@@ -11,6 +11,7 @@ from eth_keys import KeyAPI
 
 from fhevm import addresses, eip712
 from fhevm.abi import Revert
+from fhevm.acl import OWNER_SLOT
 from fhevm.precompile import CallContext, Precompile, method, slot
 
 _THRESHOLD = slot(b"fhevm.signers.threshold")
@@ -157,8 +158,8 @@ class _SignerSetMixin:
         return is_signer(ctx, self.address, bytes.fromhex(account[2:]))
 
     def _require_owner(self, ctx: CallContext) -> None:
-        owner = ctx.runtime.config.owner
-        if owner is None or ctx.sender != owner:
+        # Like Zama's ACLOwnable: the ACL's owner administers the verifiers too.
+        if ctx.sload(addresses.ACL, OWNER_SLOT) != int.from_bytes(ctx.sender, "big"):
             raise Revert(f"NotOwner: 0x{ctx.sender.hex()}")
 
     @method("defineNewContext(address[],uint256)")

@@ -105,3 +105,20 @@ def test_input_verifier_views(net: Devnet) -> None:
         == "0x" + net.address(net.copro_keys[0]).hex()
     )
     assert net.send(INPUT_VERIFIER, call_data("cleanTransientStorage()")).success
+
+
+def test_owner_redefines_kms_context(net: Devnet) -> None:
+    newcomer = key("new kms")
+    signers = [net.address(newcomer), net.address(net.kms_keys[0])]
+    define = call_data("defineNewContext(address[],uint256)", signers, 1)
+    out = net.send(KMS, define, sender=net.bob)
+    assert not out.success and "NotOwner" in out.reason
+    assert net.send(KMS, define, sender=net.owner_key).success
+    h = net.trivial(1, FheType.Bool)
+    clear = encode(["bool"], [True])
+    proof = attest.decryption_proof(net.config, [h], clear, [newcomer])
+    out = _verify(net, [h], clear, proof)
+    assert out.success and decode(["bool"], out.output) == (True,)
+    old = attest.decryption_proof(net.config, [h], clear, [net.kms_keys[3]])
+    out = _verify(net, [h], clear, old)
+    assert not out.success and "KMSInvalidSigner" in out.reason
