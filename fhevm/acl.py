@@ -68,9 +68,11 @@ def is_denied(ctx: CallContext, account: bytes) -> bool:
     return ctx.sload(ACL, slot(_DENY, account)) != 0
 
 
-def grant_transient(ctx: CallContext, handle: bytes, account: bytes) -> None:
-    """Per-transaction permission; recorded in a list so cleanTransientStorage can wipe it."""
-    ctx.charge(GAS_TRANSIENT, "acl transient")
+def grant_transient(ctx: CallContext, handle: bytes, account: bytes, charge: bool = True) -> None:
+    """Per-transaction permission; recorded in a list so cleanTransientStorage can wipe it.
+    `charge=False` when the caller already paid GAS_TRANSIENT."""
+    if charge:
+        ctx.charge(GAS_TRANSIENT, "acl transient")
     key = slot(_TRANSIENT, handle, account)
     if ctx.tload(ACL, key):
         return

@@ -123,6 +123,8 @@ class ExecutorPrecompile(Precompile):
             raise Revert(f"UnsupportedType: {fhe_type.name} for this operation")
         handle = fresh_computed(fhe_type, ctx.chain_id)
         hcu.meter(ctx, cost, operands, handle, depth_cost)
+        # All gas is taken before the FHE work, so running out never wastes a computation.
+        ctx.charge(GAS_NEW_HANDLE + acl.GAS_TRANSIENT, "new handle")
         ct = compute()
         if self.backend.type_of(ct) != fhe_type:
             raise Revert(f"{self.name}: backend returned the wrong type")
@@ -130,10 +132,9 @@ class ExecutorPrecompile(Precompile):
         return handle
 
     def _store(self, ctx: CallContext, handle: bytes, ct: Ciphertext) -> None:
-        ctx.charge(GAS_NEW_HANDLE, "new handle")
         ctx.sstore(EXECUTOR, slot(_EXISTS, handle), 1)
         ctx.state.fhevm_blobs.put(handle, self.backend.serialize(ct))
-        acl.grant_transient(ctx, handle, ctx.sender)
+        acl.grant_transient(ctx, handle, ctx.sender, charge=False)
 
     # --- binary and unary operators ----------------------------------------------------
 
