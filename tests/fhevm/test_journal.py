@@ -102,3 +102,11 @@ def test_abandoned_block_is_discarded_and_mined_block_committed(net: Devnet) -> 
     assert rt.decrypt(h) == 12  # readable at once, even before the node's batch lands
     net.blob_db.update(written)
     assert rt.decrypt(h) == 12
+
+
+def test_committed_blobs_outlive_the_runtime(net: Devnet) -> None:
+    from fhevm.runtime import FhevmRuntime
+
+    h = net.trivial(99, FheType.Uint64)
+    restarted = FhevmRuntime("clear", net.rt.chain_id, net.blob_db, net.config)
+    assert restarted.decrypt(h) == 99
