@@ -9,7 +9,8 @@ from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PragueComputation
 from eth_utils import keccak
 
-from fhevm import acl, addresses, handles
+from fhevm import acl, addresses
+from fhevm import handles as handles_mod
 from fhevm.acl import AclPrecompile
 from fhevm.backends import Backend, Ciphertext, make_backend
 from fhevm.config import FhevmConfig
@@ -96,20 +97,37 @@ class FhevmRuntime:
 
     # --- ciphertexts outside the EVM (inputs, KMS, tests) ------------------------------
 
-    def upload_inputs(self, cts: Sequence[Ciphertext]) -> list[bytes]:
+    def upload_inputs(
+        self, cts: Sequence[Ciphertext], handles: Sequence[bytes] | None = None
+    ) -> list[bytes]:
         """Store an encrypted input bundle, as the coprocessor does after checking its
         proof of knowledge, and return the input handles. The bundle's attestation (the
-        `inputProof`) is signed separately by the input signers (fhevm.inputs)."""
+        `inputProof`) is signed separately by the input signers (fhevm.attest).
+
+        `handles` lets a client that derives them itself (Zama's relayer SDK does) keep
+        its own; each must carry its index, this chain id and its ciphertext's type."""
         if not 0 < len(cts) <= 254:
             raise ValueError("an input bundle holds 1 to 254 ciphertexts")
         blobs = [self.backend.serialize(ct) for ct in cts]
-        bundle_hash = keccak(b"".join(keccak(b) for b in blobs))
-        out = []
-        for i, (ct, blob) in enumerate(zip(cts, blobs, strict=True)):
-            h = handles.input_handle(bundle_hash, i, self.chain_id, self.backend.type_of(ct))
+        if handles is None:
+            bundle_hash = keccak(b"".join(keccak(b) for b in blobs))
+            handles = [
+                handles_mod.input_handle(bundle_hash, i, self.chain_id, self.backend.type_of(ct))
+                for i, ct in enumerate(cts)
+            ]
+        if len(handles) != len(cts):
+            raise ValueError("one handle per ciphertext")
+        for i, (h, ct) in enumerate(zip(handles, cts, strict=True)):
+            info = handles_mod.unpack(h)
+            if (info.index, info.chain_id, info.fhe_type) != (
+                i,
+                self.chain_id,
+                self.backend.type_of(ct),
+            ):
+                raise ValueError(f"handle {i} does not match its ciphertext (index, chain, type)")
+        for h, blob in zip(handles, blobs, strict=True):
             self.store.put_durable(h, blob)
-            out.append(h)
-        return out
+        return list(handles)
 
     def upload_input_blobs(self, blobs: Sequence[bytes]) -> list[bytes]:
         """`upload_inputs` for serialised ciphertexts as a client sends them; a blob the

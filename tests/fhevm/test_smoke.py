@@ -39,3 +39,14 @@ def test_uploaded_input_blobs_are_validated(net: Devnet) -> None:
     assert h[21] == 0 and h[30] == FheType.Uint16 and net.rt.decrypt(h) == 9
     with pytest.raises(BackendError):
         net.rt.upload_input_blobs([b"\x03" + b"\xff" * 32])
+
+
+def test_uploaded_inputs_may_bring_their_own_handles(net: Devnet) -> None:
+    from fhevm import handles
+
+    ct = net.rt.backend.encrypt(3, FheType.Uint32)
+    mine = handles.pack(b"\x42" * 21, 0, 31337, FheType.Uint32)
+    assert net.rt.upload_inputs([ct], [mine]) == [mine] and net.rt.decrypt(mine) == 3
+    wrong_type = handles.pack(b"\x43" * 21, 0, 31337, FheType.Uint64)
+    with pytest.raises(ValueError):
+        net.rt.upload_inputs([ct], [wrong_type])
