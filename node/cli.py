@@ -43,9 +43,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     s.add_argument("--port", type=int, default=8545, help="HTTP and WebSocket port "
                                                          "(default: %(default)s)")
     data_dir(s)
-    s.add_argument("--backend", choices=("tfhe", "clear"), default="tfhe",
+    s.add_argument("--backend", choices=("tfhe", "clear"), default=None,
                    help="tfhe: real encryption; clear: plaintext with the same semantics, "
-                        "fast (default: %(default)s)")
+                        "fast (default: tfhe when this checkout can run it, else clear)")
     s.add_argument("--block-time", type=float, default=None, metavar="SECONDS",
                    help="mine a block every SECONDS from a transaction pool; default is "
                         "automine (one block per transaction, at once)")
@@ -58,7 +58,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
     k = sub.add_parser("keygen", help="generate the network FHE keys now")
     data_dir(k)
-    k.add_argument("--backend", choices=("tfhe", "clear"), default="tfhe")
+    k.add_argument("--backend", choices=("tfhe", "clear"), default="tfhe",
+                   help="keys for this backend (default: %(default)s)")
     k.add_argument("--force", action="store_true", help="replace existing keys")
 
     r = sub.add_parser("reset", help="delete the data directory")
@@ -69,24 +70,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         p.print_help()
         sys.exit(2)
     return args
-
-
-def _progress_bar() -> object:
-    from tqdm import tqdm
-
-    bar = tqdm(total=100, desc="FHE keys", unit="%", leave=True)
-    notes: list[str] = []
-
-    def update(fraction: float, label: str) -> None:
-        bar.n = int(max(0.0, min(1.0, fraction)) * 100)
-        bar.set_postfix_str(label[:60])
-        bar.refresh()
-        notes.append(label)
-        if fraction >= 1.0:
-            bar.close()
-
-    update.notes = notes  # type: ignore[attr-defined]
-    return update
 
 
 def ensure_keys(data_dir: str, backend: str, force: bool = False) -> None:
@@ -100,10 +83,16 @@ def ensure_keys(data_dir: str, backend: str, force: bool = False) -> None:
         if store.keys() and not force:
             print(f"FHE keys: loaded {len(store.keys())} key blob(s) from {data_dir}")
             return
-        progress = _progress_bar()
-        keys = generate_keys(backend, progress)  # type: ignore[arg-type]
+        notes: list[str] = []
+
+        def progress(fraction: float, label: str) -> None:
+            notes.append(label)
+            if fraction < 1.0:
+                print(f"FHE keys: {label} ...", flush=True)
+
+        keys = generate_keys(backend, progress)
         if not keys:
-            print("FHE keys: none generated —", progress.notes[-1])  # type: ignore[attr-defined]
+            print("FHE keys: none generated:", notes[-1])
             return
         with store.batch() as c:
             c.execute("DELETE FROM keys")
@@ -122,10 +111,18 @@ def start(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    from node.fhe import BackendUnavailable, default_backend
+
+    if args.backend is None:
+        args.backend = default_backend()
+        print(f"backend: {args.backend} (default; pass --backend to choose)")
     os.makedirs(args.data_dir, exist_ok=True)
     ensure_keys(args.data_dir, args.backend)
-    devnet = Devnet(args.data_dir, backend=args.backend, accounts=args.accounts,
-                    unlock=tuple(args.unlock), block_time=args.block_time)
+    try:
+        devnet = Devnet(args.data_dir, backend=args.backend, accounts=args.accounts,
+                        unlock=tuple(args.unlock), block_time=args.block_time)
+    except BackendUnavailable as exc:
+        sys.exit(f"fhevm-node: {exc}\nTry `fhevm-node start --backend clear`.")
     server = RpcServer(devnet)
     head = devnet.chain.head
     fhe = ("FHE: " + args.backend + " backend" if devnet.runtime.fhe_enabled

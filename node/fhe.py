@@ -48,24 +48,65 @@ def load_runtime(backend: str, chain_id: int, blob_db: MutableMapping[bytes, byt
         log.warning("FHE DISABLED: %s; running plain Prague EVM without FHE precompiles",
                     reason)
         return PlainRuntime(reason)
-    rt = FhevmRuntime(backend=backend, chain_id=chain_id, blob_db=blob_db)
+    try:
+        rt = FhevmRuntime(backend=backend, chain_id=chain_id, blob_db=blob_db)
+    except (NotImplementedError, ValueError) as exc:
+        raise BackendUnavailable(f"backend {backend!r} is not available: {exc}") from exc
     rt.fhe_enabled = True
     return rt
 
 
-def generate_keys(backend: str, progress: Callable[[float, str], None]) -> dict[str, bytes]:
-    """Network keys as named blobs to store in the data directory; {} if tfhe cannot.
+class BackendUnavailable(RuntimeError):
+    """The requested FHE backend cannot be built in this checkout."""
 
-    The `clear` backend needs no keys. For `tfhe`, calls `tfhe.keys.generate_network_keys`
-    (expected to return {name: bytes} and to accept a `progress(fraction, label)` callback).
-    """
+
+def available_backends() -> list[str]:
+    """Backends fhevm can build in this checkout ("clear" alone while tfhe is missing)."""
+    try:
+        from fhevm.backends import available_backends as fhevm_backends
+    except Exception:
+        return ["clear"]
+    return list(fhevm_backends())
+
+
+def default_backend() -> str:
+    """tfhe when fhevm can run it, else clear (the CLI says which it picked)."""
+    return "tfhe" if "tfhe" in available_backends() else "clear"
+
+
+def key_parameters() -> Any:
+    """tfhe parameter set for network keys: DEFAULT (128-bit), or the set named in
+    FHEVM_NODE_KEY_PARAMS (tests use an INSECURE_ set to stay fast)."""
+    import os
+
+    from tfhe.params import DEFAULT, PARAMETER_SETS_BY_NAME
+
+    name = os.environ.get("FHEVM_NODE_KEY_PARAMS")
+    return PARAMETER_SETS_BY_NAME[name] if name else DEFAULT
+
+
+def generate_keys(backend: str, progress: Callable[[float, str], None]) -> dict[str, bytes]:
+    """Network keys as named blobs to store in the data directory; {} if none are needed
+    (clear backend) or tfhe cannot make them (then `progress` says why)."""
     if backend == "clear":
         progress(1.0, "clear backend: no FHE keys needed")
         return {}
     try:
-        from tfhe.keys import generate_network_keys  # type: ignore[import-not-found]
+        from tfhe.keys import generate_keys as tfhe_generate_keys
+        params = key_parameters()
     except Exception as exc:
         progress(1.0, f"tfhe key generation unavailable ({type(exc).__name__}: {exc}); "
                       "NO KEYS GENERATED")
         return {}
-    return dict(generate_network_keys(progress=progress))
+    import tempfile
+    from pathlib import Path
+
+    progress(0.0, f"generating client and server keys ({params.name})")
+    client, server = tfhe_generate_keys(params, progress=True)
+    with tempfile.TemporaryDirectory() as tmp:  # tfhe's checksummed key file format
+        client.save(Path(tmp, "client"))
+        server.save(Path(tmp, "server"))
+        keys = {"tfhe/client_key": Path(tmp, "client").read_bytes(),
+                "tfhe/server_key": Path(tmp, "server").read_bytes()}
+    progress(1.0, f"keys ready ({params.name})")
+    return keys

@@ -30,7 +30,7 @@ def test_reads_answer_during_long_block(node_url: str) -> None:
     def long_block() -> None:
         t = time.perf_counter()
         ok(node_url, "eth_sendTransaction",
-           [{"from": DEV0, "to": burner, "gas": hex(1_500_000)}])
+           [{"from": DEV0, "to": burner, "gas": hex(3_000_000)}])
         elapsed.append(time.perf_counter() - t)
         done.set()
 
