@@ -6,13 +6,14 @@ tables), `tfhe.keys` (ClientKey, ServerKey, files).
 """
 
 from .keys import ClientKey, KeyFileError, ServerKey, generate_keys
-from .params import DEFAULT, INSECURE_TEST_PARAMS, Parameters
+from .params import DEFAULT, INSECURE_TEST_PARAMS, PARAMETER_SETS_BY_NAME, Parameters
 
 __all__ = [
     "DEFAULT",
     "INSECURE_TEST_PARAMS",
     "ClientKey",
     "KeyFileError",
+    "PARAMETER_SETS_BY_NAME",
     "Parameters",
     "ServerKey",
     "generate_keys",

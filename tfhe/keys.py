@@ -22,14 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import fft
+from .core import fft_batch
 from .core.csprng import Csprng
 from .core.ggsw import bootstrap_key
 from .core.lwe import keyswitch_key
 from .params import PARAMETER_SETS, Parameters
 
 MAGIC = b"FHEVMPY-TFHE-KEY"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _CHECKSUM_BYTES = 32
 
 
@@ -71,9 +71,14 @@ class ClientKey:
 @dataclass(frozen=True, eq=False)
 class ServerKey:
     params: Parameters
-    ksk: np.ndarray  # (kN, ks_level, n+1) uint64
-    bsk: np.ndarray  # (n, (k+1)*pbs_level, k+1, N/2) complex128
-    twist: np.ndarray  # (N/2,) complex128
+    ksk: np.ndarray  # (kN, ks_level, n+1) uint32: top 32 bits of each element
+    bsk: np.ndarray  # (n, N/2, 2, (k+1)*pbs_level, k+1) float64, Fourier domain
+    plan: np.ndarray  # FFT plan (twist and twiddles), derived from N
+
+    @property
+    def twist(self) -> np.ndarray:
+        """The FFT plan under its former name (kernels take it where they took the twist)."""
+        return self.plan
 
     def __repr__(self) -> str:
         return f"ServerKey({self.params.name}, {self.size_bytes / 2**20:.1f} MiB)"
@@ -96,15 +101,18 @@ class ServerKey:
         try:
             ksk = keyswitch_key(client_key.big_lwe_key, client_key.lwe_key, p.ks_base_log,
                                 p.ks_level, p.lwe_noise_log2, rng.fork(b"ksk"))
+            # keep the top 32 bits, rounded: the rest is far below the TUniform(2^45) noise
+            ksk = ((ksk + np.uint64(1 << 31)) >> np.uint64(32)).astype(np.uint32)
             if bar is not None:
                 bar.update(1)
+            plan = fft_batch.make_plan(p.polynomial_size)
             bsk = bootstrap_key(client_key.lwe_key, client_key.glwe_key, p.pbs_base_log,
-                                p.pbs_level, p.glwe_noise_log2, rng.fork(b"bsk"),
+                                p.pbs_level, p.glwe_noise_log2, rng.fork(b"bsk"), plan,
                                 progress=bar.update if bar is not None else None)
         finally:
             if bar is not None:
                 bar.close()
-        return cls(p, ksk, bsk, fft.twisting_factors(p.polynomial_size))
+        return cls(p, ksk, bsk, plan)
 
     def save(self, path: str | os.PathLike) -> None:
         _save(path, "server", self.params, {"ksk": self.ksk, "bsk": self.bsk})
@@ -112,7 +120,7 @@ class ServerKey:
     @classmethod
     def load(cls, path: str | os.PathLike, params: Parameters | None = None) -> ServerKey:
         p, arrays = _load(path, "server", params)
-        return cls(p, arrays["ksk"], arrays["bsk"], fft.twisting_factors(p.polynomial_size))
+        return cls(p, arrays["ksk"], arrays["bsk"], fft_batch.make_plan(p.polynomial_size))
 
 
 def generate_keys(params: Parameters, progress: bool = False) -> tuple[ClientKey, ServerKey]:

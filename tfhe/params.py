@@ -92,3 +92,6 @@ INSECURE_TEST_PARAMS = Parameters(
 )
 
 PARAMETER_SETS = {p.name: p for p in (DEFAULT, INSECURE_TEST_PARAMS)}
+
+# Lookup by the short names used on command lines.
+PARAMETER_SETS_BY_NAME = {"DEFAULT": DEFAULT, **PARAMETER_SETS}

@@ -26,9 +26,10 @@ def test_keyswitch_noise(default_keys):
     count = 1500
     cts = lwe.encrypt(ck.big_lwe_key, np.zeros(count, dtype=np.uint64), p.glwe_noise_log2,
                       Csprng.from_os())
-    out = np.empty((count, p.lwe_dimension + 1), dtype=np.uint64)
-    lwe.keyswitch_batch(cts, sk.ksk, p.ks_base_log, p.ks_level, out)
-    measured = np.var(_signed(lwe.phase(ck.lwe_key, out)))
+    out = np.empty((count, p.lwe_dimension + 1), dtype=np.uint32)
+    bootstrap.keyswitch_chunk(cts, sk.ksk, p.ks_base_log, p.ks_level, out)
+    phase32 = lwe.phase(ck.lwe_key, out.astype(np.uint64)) << np.uint64(32)
+    measured = np.var(_signed(phase32))
     expected = noise.fresh(p) + noise.keyswitch_added(p)
     assert abs(measured / expected - 1) < 0.2, (np.log2(measured), np.log2(expected))
 
@@ -47,7 +48,7 @@ def test_bootstrap_noise(default_keys):
     for _ in range(12):
         small = lwe.encrypt(ck.lwe_key, rng.uniform_u64(1), p.lwe_noise_log2, rng)[0]
         table = rng.uniform_u64(p.polynomial_size)
-        acc = bootstrap.blind_rotate_lwe(small, table, sk.bsk, sk.twist, p.pbs_base_log,
+        acc = bootstrap.blind_rotate_lwe(small, table, sk.bsk, sk.plan, p.pbs_base_log,
                                          p.pbs_level, p.glwe_dimension + 1)
         a_sw = np.empty(p.lwe_dimension, dtype=np.int64)
         b_sw = bootstrap.modulus_switch(small, n2.bit_length() - 1, a_sw)

@@ -3,7 +3,8 @@
 A GGSW encryption of a bit mu is a matrix of GLWE encryptions of zero to which mu times
 the gadget vector (q / B^j on component c) is added: row (c, j) decrypts to mu * q/B^j on
 component c. The bootstrapping key holds one GGSW per bit of the small LWE key, stored in
-the Fourier domain, shape (n, (k+1) * level, k+1, N/2).
+the Fourier domain in the layout of `bootstrap` (float64, (n, N/2, 2, (k+1) * level, k+1),
+pre-scaled by 2/N).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import fft, glwe
+from . import fft_batch, glwe
 from .csprng import Csprng
 
 
@@ -33,16 +34,22 @@ def encrypt_ggsw(glwe_key: np.ndarray, bits: np.ndarray, base_log: int, level: i
 
 def bootstrap_key(
     lwe_key: np.ndarray, glwe_key: np.ndarray, base_log: int, level: int, noise_log2: int,
-    rng: Csprng, progress: Callable[[int], None] | None = None, chunk: int = 32,
+    rng: Csprng, plan: np.ndarray, progress: Callable[[int], None] | None = None,
+    chunk: int = 32,
 ) -> np.ndarray:
     """Fourier-domain bootstrapping key, generated in chunks to report progress."""
     n = lwe_key.shape[0]
     k, big_n = glwe_key.shape
-    out = np.empty((n, (k + 1) * level, k + 1, big_n // 2), dtype=np.complex128)
+    h = big_n // 2
+    rows = (k + 1) * level
+    out = np.empty((n, h, 2, rows, k + 1), dtype=np.float64)
     for start in range(0, n, chunk):
         stop = min(n, start + chunk)
         std = encrypt_ggsw(glwe_key, lwe_key[start:stop], base_log, level, noise_log2, rng)
-        out[start:stop] = fft.forward_u64(std)
+        re, im = fft_batch.forward_u64(std.reshape(-1, big_n), plan)
+        shape = (h, stop - start, rows, k + 1)
+        out[start:stop, :, 0] = re.reshape(shape).transpose(1, 0, 2, 3) / h
+        out[start:stop, :, 1] = im.reshape(shape).transpose(1, 0, 2, 3) / h
         if progress is not None:
             progress(stop - start)
     return out

@@ -46,7 +46,7 @@ def modulus_switch_added(params: Parameters) -> float:
 
 
 # log2 constant of the FFT rounding model, fitted by measuring our FFT (tfhe-rs's is -2.6)
-FFT_LOG2_CONSTANT = -3.9
+FFT_LOG2_CONSTANT = -3.5
 
 
 def fft_external_product(params: Parameters) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numba
 import numpy as np
 
 from ..core import bootstrap
@@ -79,9 +80,11 @@ class ShortintServerKey:
         p = self.params
         data = np.stack([c.data for c in cts])
         out = np.empty((len(cts), lut.count, data.shape[1]), dtype=np.uint64)
+        chunk = bootstrap.choose_chunk(len(cts), numba.get_num_threads())
         bootstrap.ks_pbs_many_batch(
             data, np.zeros(len(cts), dtype=np.int64), lut.poly[None, :], k.ksk, p.ks_base_log,
-            p.ks_level, k.bsk, k.twist, p.pbs_base_log, p.pbs_level, lut.stride, lut.count, out)
+            p.ks_level, k.bsk, k.plan, p.pbs_base_log, p.pbs_level, chunk, lut.stride,
+            lut.count, out)
         self.pbs_count += len(cts)
         return [[Ciphertext(out[i, j], lut.degrees[j], NOMINAL_NOISE) for j in range(lut.count)]
                 for i in range(len(cts))]
@@ -92,9 +95,10 @@ class ShortintServerKey:
         k = self.key
         p = self.params
         out = np.empty_like(data)
+        chunk = bootstrap.choose_chunk(data.shape[0], numba.get_num_threads())
         bootstrap.ks_pbs_batch(np.ascontiguousarray(data), lut_index, np.ascontiguousarray(tables),
-                               k.ksk, p.ks_base_log, p.ks_level, k.bsk, k.twist,
-                               p.pbs_base_log, p.pbs_level, out)
+                               k.ksk, p.ks_base_log, p.ks_level, k.bsk, k.plan,
+                               p.pbs_base_log, p.pbs_level, chunk, out)
         self.pbs_count += data.shape[0]
         return out
 
