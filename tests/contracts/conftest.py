@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -34,31 +35,47 @@ NPM_SETS = {
 
 
 def npm_install(name: str) -> Path:
-    """node_modules of an NPM_SETS entry, installed on first use; skips if impossible."""
+    """node_modules of an NPM_SETS entry, installed on first use; skips if impossible.
+
+    Installs into a private folder, then renames it into place, so that test sessions
+    running at the same time never see a half-installed set."""
     packages = NPM_SETS[name]
     target = NPM_CACHE / name
-    stamp = target / "installed.json"
-    if stamp.is_file() and json.loads(stamp.read_text()) == packages:
+    if _installed(target, packages):
         return target / "node_modules"
     npm = shutil.which("npm")
     if npm is None:
         pytest.skip("npm is not installed: cannot fetch upstream Solidity packages")
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
-    (target / "package.json").write_text('{"private": true}\n')
+    NPM_CACHE.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{name}.", dir=NPM_CACHE))
     try:
-        proc = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--ignore-scripts", *packages],
-            cwd=target, capture_output=True, text=True, timeout=120,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.skip(f"npm install {' '.join(packages)} timed out (registry unreachable?)")
-    if proc.returncode != 0:
-        pytest.skip(f"npm install {' '.join(packages)} failed (registry unreachable?): "
-                    f"{proc.stderr.strip()[-500:]}")
-    stamp.write_text(json.dumps(packages))
+        (work / "package.json").write_text('{"private": true}\n')
+        try:
+            proc = subprocess.run(
+                [npm, "install", "--no-audit", "--no-fund", "--ignore-scripts", *packages],
+                cwd=work, capture_output=True, text=True, timeout=120,
+            )
+        except subprocess.TimeoutExpired:
+            pytest.skip(f"npm install {' '.join(packages)} timed out (registry unreachable?)")
+        if proc.returncode != 0:
+            pytest.skip(f"npm install {' '.join(packages)} failed (registry unreachable?): "
+                        f"{proc.stderr.strip()[-500:]}")
+        (work / "installed.json").write_text(json.dumps(packages))
+        if target.exists() and not _installed(target, packages):
+            shutil.rmtree(target, ignore_errors=True)  # an older set
+        try:
+            work.rename(target)
+        except OSError:
+            if not _installed(target, packages):  # another session won the race
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return target / "node_modules"
+
+
+def _installed(target: Path, packages: list[str]) -> bool:
+    stamp = target / "installed.json"
+    return stamp.is_file() and json.loads(stamp.read_text()) == packages
 
 
 @pytest.fixture(scope="session")

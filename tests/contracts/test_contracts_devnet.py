@@ -148,13 +148,11 @@ def test_acl_harness_on_the_runtime():
 def test_library_semantics_on_the_runtime():
     """Mixed widths, plaintext-left operands, casts and unset handles give the right values."""
     from contracts import build
+    from tests.contracts.solc_cache import compile_sources, repo_sources
 
     name = "tests/contracts/fixtures/LibrarySemantics.sol"
-    output = build.run_solc({
-        "language": "Solidity",
-        "sources": {name: {"content": (build.REPO_ROOT / name).read_text()}},
-        "settings": build.SETTINGS,
-    }, [build.REPO_ROOT])
+    sources = {name: (build.REPO_ROOT / name).read_text(), **repo_sources("lib", "config")}
+    output = compile_sources(sources)
     code = bytes.fromhex(output["contracts"][name]["LibrarySemantics"]["evm"]["bytecode"]["object"])
     net = Devnet("clear")
     contract = net.deploy(code)

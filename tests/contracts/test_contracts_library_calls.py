@@ -15,6 +15,7 @@ from eth_account.messages import encode_typed_data
 from eth_utils import function_abi_to_4byte_selector, keccak, to_canonical_address
 
 from contracts import build, codegen, load_artifact
+from tests.contracts.solc_cache import compile_sources, repo_sources
 
 eth_chains = pytest.importorskip("eth.chains.base")
 from eth.db.atomic import AtomicDB  # noqa: E402
@@ -34,14 +35,8 @@ UINT64 = 5  # FheType code
 
 def _mock_runtime_code() -> bytes:
     name = "tests/contracts/mocks/MockProtocol.sol"
-    output = build.run_solc(
-        {
-            "language": "Solidity",
-            "sources": {name: {"content": (build.REPO_ROOT / name).read_text()}},
-            "settings": build.SETTINGS,
-        },
-        [build.REPO_ROOT],
-    )
+    sources = {name: (build.REPO_ROOT / name).read_text(), **repo_sources("lib")}
+    output = compile_sources(sources)
     return bytes.fromhex(output["contracts"][name]["MockProtocol"]["evm"]["deployedBytecode"]
                          ["object"])
 

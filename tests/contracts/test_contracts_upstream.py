@@ -9,11 +9,13 @@ the FheType numbering and the local-chain addresses. Skips if npm cannot fetch t
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from contracts import build
+from tests.contracts.solc_cache import compile_sources, repo_sources
 
 INTERFACES = {  # interface -> file that declares it, in both libraries
     "IFHEVMExecutor": "lib/Impl.sol",
@@ -29,14 +31,7 @@ ANALYSIS_SETTINGS = {
 
 
 def _compile(sources: dict[str, str], include_dirs: list[Path]) -> dict:
-    return build.run_solc(
-        {
-            "language": "Solidity",
-            "sources": {name: {"content": text} for name, text in sources.items()},
-            "settings": ANALYSIS_SETTINGS,
-        },
-        include_dirs,
-    )
+    return compile_sources(sources, include_dirs, ANALYSIS_SETTINGS)
 
 
 def _library_api(output: dict, source: str) -> dict:
@@ -97,16 +92,31 @@ def _upstream(node_modules: Path) -> dict:
                                  [node_modules]), source)
 
 
-@pytest.fixture(scope="module")
-def ours() -> dict:
+def _ours() -> dict:
     source = "lib/FHE.sol"
-    return _library_api(_compile({source: (build.CONTRACTS_DIR / source).read_text()},
-                                 [build.CONTRACTS_DIR]), source)
+    sources = {name.removeprefix("contracts/"): text
+               for name, text in repo_sources("lib").items()}
+    return _library_api(_compile(sources, []), source)
 
 
 @pytest.fixture(scope="module")
-def upstream(fhevm_0_13_2, fhevm_0_11_1_oz) -> dict[str, dict]:
-    return {"0.13.2": _upstream(fhevm_0_13_2), "0.11.1": _upstream(fhevm_0_11_1_oz)}
+def apis(fhevm_0_13_2, fhevm_0_11_1_oz) -> dict[str, dict]:
+    """The three analyses, run side by side (each is one solc process)."""
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        jobs = {"ours": pool.submit(_ours),
+                "0.13.2": pool.submit(_upstream, fhevm_0_13_2),
+                "0.11.1": pool.submit(_upstream, fhevm_0_11_1_oz)}
+        return {name: job.result() for name, job in jobs.items()}
+
+
+@pytest.fixture(scope="module")
+def ours(apis) -> dict:
+    return apis["ours"]
+
+
+@pytest.fixture(scope="module")
+def upstream(apis) -> dict[str, dict]:
+    return {"0.13.2": apis["0.13.2"], "0.11.1": apis["0.11.1"]}
 
 
 def test_interfaces_have_the_upstream_selectors(ours, upstream):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from contracts import build
+from tests.contracts.solc_cache import compile_sources
 
 COMPAT_DIR = Path(__file__).resolve().parent
 
@@ -23,14 +24,7 @@ def our_library_as_upstream() -> dict[str, str]:
 def compile_compat(name: str, include_dirs: list[Path], extra_sources=None) -> dict:
     """Artifact-like dict (abi, bytecode, ...) of contract <name> in <name>.sol."""
     sources = {f"{name}.sol": (COMPAT_DIR / f"{name}.sol").read_text(), **(extra_sources or {})}
-    output = build.run_solc(
-        {
-            "language": "Solidity",
-            "sources": {k: {"content": v} for k, v in sources.items()},
-            "settings": build.SETTINGS,
-        },
-        include_dirs,
-    )
+    output = compile_sources(sources, include_dirs)
     (artifact,) = [a for a in build.artifacts_from_output(output, "").values()
                    if a["contractName"] == name]
     return artifact
