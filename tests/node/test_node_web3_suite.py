@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from eth_utils import is_checksum_address, is_dict
+from nodetest_util import NodeProcess
 from web3 import Web3
 from web3._utils.contract_sources.contract_data._custom_contract_data import EMITTER_ENUM
 from web3._utils.contract_sources.contract_data.emitter_contract import EMITTER_CONTRACT_DATA
@@ -28,8 +29,17 @@ from web3._utils.module_testing.utils import RequestMocker
 
 
 @pytest.fixture(scope="module")
-def w3(node_url: str) -> Web3:
-    w = Web3(Web3.HTTPProvider(node_url, request_kwargs={"timeout": 60}))
+def suite_node(tmp_path_factory: pytest.TempPathFactory, keyfile_account_pkey: str) -> Any:
+    """A fresh chain of its own: the suite expects its fixtures' logs to come first."""
+    n = NodeProcess(tmp_path_factory.mktemp("web3-suite") / "data", "--unlock",
+                    keyfile_account_pkey)
+    yield n
+    n.stop()
+
+
+@pytest.fixture(scope="module")
+def w3(suite_node: Any) -> Web3:
+    w = Web3(Web3.HTTPProvider(suite_node.url, request_kwargs={"timeout": 60}))
     w.eth.default_account = w.eth.accounts[0]
     # web3's suite was written against a geth fixture chain with a few blocks in it
     w.provider.make_request("anvil_mine", ["0xa"])
