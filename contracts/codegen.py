@@ -378,7 +378,7 @@ def render_harness(t: EType) -> str:
         "/// @notice Every non-view function computes one result with the FHE library, gives",
         "///         this contract and msg.sender persistent access (FHE.allowThis, FHE.allow),",
         "///         stores its handle in `lastResult`, emits Result(handle) and returns it.",
-        f"///         A `{c}` argument is encrypted in the contract first ({enc}), except",
+        f"///         Each `{c}` argument is encrypted in the contract first ({enc}), except",
         "///         where a function says \"plaintext\". Unknown or unsupported codes revert",
         "///         with Unsupported(code).",
         f"///         binary op codes: {op_doc}",

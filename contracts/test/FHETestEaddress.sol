@@ -9,7 +9,7 @@ import {ZamaEthereumConfig} from "../config/ZamaConfig.sol";
 /// @notice Every non-view function computes one result with the FHE library, gives
 ///         this contract and msg.sender persistent access (FHE.allowThis, FHE.allow),
 ///         stores its handle in `lastResult`, emits Result(handle) and returns it.
-///         A `address` argument is encrypted in the contract first (FHE.asEaddress), except
+///         Each `address` argument is encrypted in the contract first (FHE.asEaddress), except
 ///         where a function says "plaintext". Unknown or unsupported codes revert
 ///         with Unsupported(code).
 ///         binary op codes: 6 eq 7 ne

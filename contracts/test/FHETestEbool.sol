@@ -9,7 +9,7 @@ import {ZamaEthereumConfig} from "../config/ZamaConfig.sol";
 /// @notice Every non-view function computes one result with the FHE library, gives
 ///         this contract and msg.sender persistent access (FHE.allowThis, FHE.allow),
 ///         stores its handle in `lastResult`, emits Result(handle) and returns it.
-///         A `bool` argument is encrypted in the contract first (FHE.asEbool), except
+///         Each `bool` argument is encrypted in the contract first (FHE.asEbool), except
 ///         where a function says "plaintext". Unknown or unsupported codes revert
 ///         with Unsupported(code).
 ///         binary op codes: 3 and 4 or 5 xor 6 eq 7 ne

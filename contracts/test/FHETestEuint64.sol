@@ -9,7 +9,7 @@ import {ZamaEthereumConfig} from "../config/ZamaConfig.sol";
 /// @notice Every non-view function computes one result with the FHE library, gives
 ///         this contract and msg.sender persistent access (FHE.allowThis, FHE.allow),
 ///         stores its handle in `lastResult`, emits Result(handle) and returns it.
-///         A `uint64` argument is encrypted in the contract first (FHE.asEuint64), except
+///         Each `uint64` argument is encrypted in the contract first (FHE.asEuint64), except
 ///         where a function says "plaintext". Unknown or unsupported codes revert
 ///         with Unsupported(code).
 ///         binary op codes: 0 add 1 sub 2 mul 3 and 4 or 5 xor 6 eq 7 ne 8 ge 9 gt 10 le 11 lt 12 min 13 max 14 div 15 rem 16 shl 17 shr 18 rotl 19 rotr
