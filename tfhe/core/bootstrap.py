@@ -125,14 +125,42 @@ def _init_accumulator(acc: np.ndarray, b: int, lut: np.ndarray, b_sw: int) -> No
 
 
 @njit(cache=True)
-def _rotate_decompose(acc: np.ndarray, a_col: np.ndarray, base_log: int, level: int,
-                      plan: np.ndarray, xr: np.ndarray, xi: np.ndarray) -> None:
-    """Digits of (X^a_b - 1) * acc[:, :, b] for every b, folded and twisted into X.
+def _rotate_sub(acc: np.ndarray, a_col: np.ndarray, rot: np.ndarray) -> None:
+    """rot[c, :, b] = (X^a_col[b] - 1) * acc[c, :, b] (negacyclic), for every b.
 
-    acc is (k+1, N, B): coefficient-major, ciphertexts innermost, so the loop over b is
-    contiguous in both the accumulators and X (column (c * level + j) * B + b).
+    acc and rot are (k+1, N, B): each ciphertext has its own shift, so this pass walks one
+    ciphertext at a time; the decomposition that follows is then contiguous across b.
     """
     kp1, n, nb = acc.shape
+    for b in range(nb):
+        p = a_col[b]
+        neg = p >= n
+        if neg:
+            p -= n
+        for c in range(kp1):
+            src = acc[c]
+            dst = rot[c]
+            if neg:
+                for t in range(n - p):
+                    dst[t + p, b] = (np.uint64(0) - src[t, b]) - src[t + p, b]
+                for t in range(n - p, n):
+                    dst[t + p - n, b] = src[t, b] - src[t + p - n, b]
+            else:
+                for t in range(n - p):
+                    dst[t + p, b] = src[t, b] - src[t + p, b]
+                for t in range(n - p, n):
+                    dst[t + p - n, b] = (np.uint64(0) - src[t, b]) - src[t + p - n, b]
+
+
+@njit(cache=True)
+def _decompose(rot: np.ndarray, base_log: int, level: int, plan: np.ndarray,
+               xr: np.ndarray, xi: np.ndarray) -> None:
+    """Balanced digits of rot (k+1, N, B), folded and twisted, into X (h, rows * B).
+
+    Column (c * level + j) * B + b holds digit j of component c of ciphertext b; reads and
+    writes are contiguous across b, so the loop vectorises.
+    """
+    kp1, n, nb = rot.shape
     h = n // 2
     m = np.uint64(kp1 * level * nb)
     nbu = np.uint64(nb)
@@ -143,30 +171,17 @@ def _rotate_decompose(acc: np.ndarray, a_col: np.ndarray, base_log: int, level: 
     half = np.uint64(1 << (base_log - 1))
     bl = np.uint64(base_log)
     base = np.int64(1 << base_log)
-    two_n_mask = np.uint64(2 * n - 1)
-    n_mask = np.uint64(n - 1)
-    log_n = np.uint64(0)
-    while (1 << log_n) < n:
-        log_n += np.uint64(1)
     for c in range(kp1):
-        src = acc[c]
+        src = rot[c]
         for t in range(h):
             tr = plan[t]
             ti = plan[h + t]
             row = np.uint64(t) * m
+            lo = src[t]
+            hi = src[t + h]
             for b in range(nbu):
-                p = np.uint64(a_col[b])
-                # coefficient t of X^p * acc is +-acc[(t - p) mod N], negated past N
-                s0 = (np.uint64(t) - p) & two_n_mask
-                s1 = (np.uint64(t + h) - p) & two_n_mask
-                g0 = s0 >> log_n
-                g1 = s1 >> log_n
-                v0 = src[s0 & n_mask, b]
-                v1 = src[s1 & n_mask, b]
-                r0 = ((v0 ^ (np.uint64(0) - g0)) + g0) - src[t, b]
-                r1 = ((v1 ^ (np.uint64(0) - g1)) + g1) - src[t + h, b]
-                u0 = (r0 + rounding) >> rshift
-                u1 = (r1 + rounding) >> rshift
+                u0 = (lo[b] + rounding) >> rshift
+                u1 = (hi[b] + rounding) >> rshift
                 for j in range(level - 1, -1, -1):
                     t0 = u0 & mask
                     t1 = u1 & mask
@@ -270,10 +285,12 @@ def blind_rotate_chunk(acc: np.ndarray, a_sw: np.ndarray, bsk: np.ndarray, plan:
     outr = np.empty(h * kp1 * nb)
     outi = np.empty(h * kp1 * nb)
     a_col = np.empty(nb, dtype=np.int64)
+    rot = np.empty_like(acc)
     for i in range(a_sw.shape[1]):
         for b in range(nb):
             a_col[b] = a_sw[b, i]
-        _rotate_decompose(acc, a_col, base_log, level, plan, xr, xi)
+        _rotate_sub(acc, a_col, rot)
+        _decompose(rot, base_log, level, plan, xr, xi)
         forward(xr, xi, plan, h, rows * nb)
         _multiply_key(xr, xi, bsk[i], nb, rows, kp1, outr, outi)
         inverse(outr, outi, plan, h, kp1 * nb)
