@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from eth.vm.forks.prague import PragueVM
@@ -30,8 +30,10 @@ class FhevmRuntime:
         chain_id: int = 31337,
         blob_db: MutableMapping[bytes, bytes] | None = None,
         config: FhevmConfig | None = None,
+        keys: Mapping[str, bytes] | None = None,
     ) -> None:
-        self.backend: Backend = make_backend(backend) if isinstance(backend, str) else backend
+        """`keys`: network key files as bytes, needed by backend="tfhe" (see make_backend)."""
+        self.backend: Backend = make_backend(backend, keys) if isinstance(backend, str) else backend
         self.chain_id = chain_id
         self.config = config or FhevmConfig()
         self.store = CiphertextStore({} if blob_db is None else blob_db)

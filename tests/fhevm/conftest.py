@@ -12,11 +12,8 @@ if str(REPO_ROOT) not in sys.path:
 from fhevm.backends import available_backends  # noqa: E402
 from tests.fhevm.harness import Devnet  # noqa: E402
 
-HAS_TFHE = "tfhe" in available_backends()
-
-#: Backends every conformance test runs on; "tfhe" joins once fhevm has a TfheBackend
-#: (test_backends.py reports its absence as one skip).
-BACKENDS = available_backends()
+#: Whether fhevm can build its tfhe backend (tfhe.integer loads; keys are made per test run).
+HAS_TFHE_LAYER = "tfhe" in available_backends(with_keys=True)
 
 
 @pytest.fixture

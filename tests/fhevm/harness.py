@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass
@@ -16,11 +17,25 @@ from eth_utils import function_signature_to_4byte_selector, keccak, to_canonical
 
 from fhevm import addresses, attest
 from fhevm.abi import decode_reason
+from fhevm.backends import Backend
 from fhevm.config import FhevmConfig
 from fhevm.runtime import FhevmRuntime
 from fhevm.types import FheType
 
 CHAIN_ID = 31337
+
+
+@functools.cache
+def tfhe_test_backend() -> Backend:
+    """A TfheBackend on fresh keys of the INSECURE_ test parameter set (fast, not secure),
+    shared by every test of the session."""
+    from fhevm.backends.tfhe import TfheBackend
+    from tfhe import INSECURE_TEST_PARAMS, generate_keys
+
+    client, server = generate_keys(INSECURE_TEST_PARAMS)
+    return TfheBackend(server, client)
+
+
 PROBE = json.loads((Path(__file__).parent / "contracts" / "FhevmProbe.json").read_text())
 
 
@@ -70,7 +85,11 @@ class Outcome:
 class Devnet:
     """A chain that mines every transaction immediately and commits its ciphertexts."""
 
-    def __init__(self, backend: str = "clear", n_kms: int = 4, n_coprocessors: int = 1) -> None:
+    def __init__(
+        self, backend: str | Backend = "clear", n_kms: int = 4, n_coprocessors: int = 1
+    ) -> None:
+        if backend == "tfhe":
+            backend = tfhe_test_backend()
         self.kms_keys = [key(f"kms{i}") for i in range(n_kms)]
         self.copro_keys = [key(f"copro{i}") for i in range(n_coprocessors)]
         self.owner_key = key("owner")
