@@ -50,3 +50,12 @@ def test_uploaded_inputs_may_bring_their_own_handles(net: Devnet) -> None:
     wrong_type = handles.pack(b"\x43" * 21, 0, 31337, FheType.Uint64)
     with pytest.raises(ValueError):
         net.rt.upload_inputs([ct], [wrong_type])
+
+
+def test_service_addresses_have_code_and_signers_in_genesis(net: Devnet) -> None:
+    from fhevm import addresses
+
+    state = net.chain.get_vm().state
+    for a in (addresses.ACL, addresses.EXECUTOR, addresses.KMS_VERIFIER, addresses.INPUT_VERIFIER):
+        assert state.get_code(a) == addresses.PLACEHOLDER_CODE
+    assert net.view(addresses.KMS_VERIFIER, "getThreshold()", returns="uint256") == 2
