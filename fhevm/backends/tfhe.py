@@ -7,7 +7,6 @@ even the node learns them.
 
 from __future__ import annotations
 
-import os
 import struct
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -50,7 +49,7 @@ class TfheBackend:
         "tfhe/client_key" (the names and format the node's key generation stores)."""
         if "tfhe/server_key" not in keys:
             raise ValueError("the tfhe backend needs keys['tfhe/server_key']")
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp:  # mode 0700: the client key stays private
             server_path = Path(tmp, "server")
             server_path.write_bytes(keys["tfhe/server_key"])
             server = ServerKey.load(server_path)
@@ -58,7 +57,6 @@ class TfheBackend:
             if "tfhe/client_key" in keys:
                 client_path = Path(tmp, "client")
                 client_path.write_bytes(keys["tfhe/client_key"])
-                os.chmod(client_path, 0o600)
                 client = ClientKey.load(client_path)
         return cls(server, client)
 
