@@ -93,11 +93,11 @@ class ExecutorPrecompile(Precompile):
             )
         if types is not None and info.fhe_type not in types:
             raise Revert(f"UnsupportedType: {info.fhe_type.name} for this operation")
-        if not acl.is_allowed(ctx, handle, ctx.sender):
-            raise Revert(f"ACLNotAllowed: {_hex(ctx.sender)} may not use handle {_hex(handle)}")
         ctx.charge(GAS_LOAD, "load ciphertext")
         if not exists(ctx, handle):
             raise Revert(f"{self.name}: unknown handle {_hex(handle)}")
+        if not acl.is_allowed(ctx, handle, ctx.sender):
+            raise Revert(f"ACLNotAllowed: {_hex(ctx.sender)} may not use handle {_hex(handle)}")
         blob = ctx.state.get_ciphertext_blob(handle)
         if blob is None:
             raise Revert(f"{self.name}: ciphertext of {_hex(handle)} is missing from the store")
