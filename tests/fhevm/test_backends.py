@@ -52,3 +52,30 @@ def test_encrypted_division_by_zero_and_wide_shift() -> None:
     assert b.decrypt(b.binary("div", a, zero)) == 255
     assert b.decrypt(b.binary("rem", a, zero)) == 77
     assert b.decrypt(b.binary("shl", a, 9)) == (77 << 1) & 255  # 9 mod 8
+
+
+def test_edge_cases_agree_with_the_clear_backend() -> None:
+    """Differential check: the same calls on both backends decrypt to the same values."""
+    tf, cl = tfhe_test_backend(), make_backend("clear")
+
+    def both(fn):  # noqa: ANN001, ANN202
+        return tf.decrypt(fn(tf)), cl.decrypt(fn(cl))
+
+    t8, tb, t160 = FheType.Uint8, FheType.Bool, FheType.Uint160
+    cases = [
+        lambda b: b.cast(b.encrypt(1, tb), FheType.Uint256),
+        lambda b: b.cast(b.encrypt(0x1FF, FheType.Uint16), t8),
+        lambda b: b.sum([b.encrypt(9, t8)], t8),
+        lambda b: b.sum([], t8),
+        lambda b: b.is_in(b.encrypt(9, t8), []),
+        lambda b: b.binary("and", b.encrypt(1, tb), 1),
+        lambda b: b.binary("eq", b.encrypt(2**159 + 3, t160), 2**159 + 3),
+        lambda b: b.select(b.encrypt(0, tb), b.encrypt(9, t8), b.encrypt(4, t8)),
+        lambda b: b.unary("not", b.encrypt(1, tb)),
+        lambda b: b.unary("neg", b.encrypt(9, t8)),
+        lambda b: b.binary("rotr", b.encrypt(0x81, t8), b.encrypt(12, t8)),
+        lambda b: b.trivial_encrypt(300, t8),
+    ]
+    for i, case in enumerate(cases):
+        got_tfhe, got_clear = both(case)
+        assert got_tfhe == got_clear, (i, got_tfhe, got_clear)
