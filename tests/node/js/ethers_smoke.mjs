@@ -25,7 +25,8 @@ async function expectRevert(promise, reason, what) {
 }
 
 const url = process.argv[2] ?? "http://127.0.0.1:8545";
-const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+// cacheTimeout -1: ethers otherwise reuses a 250 ms old "pending" nonce, too old for automine
+const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1 });
 const wallet = new Wallet(DEV0_KEY, provider);
 
 const net = await provider.getNetwork();

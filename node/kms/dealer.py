@@ -1,0 +1,140 @@
+"""Dealer key generation: one directory per party, no file with the whole key.
+
+The dealer draws the squash GLWE key, publishes the squashing bootstrapping key (public),
+Shamir-shares the flattened squash key bit by bit (degree t over F_p), deals PRSS keys
+(one per set of n - t parties, to its members only) and a secp256k1 signing key per party.
+The squash secret lives only in this process's memory and is dropped on return.
+
+Layout under kms_dir:
+  public/kms.json        n, t, signer addresses, ports, keyswitch parameters
+  public/squash.bsk      squashing bootstrapping key (public)
+  public/ksk.npy         DEFAULT keyswitching key (public, for the squash's first step)
+  party-<j>/party.json   index, n, t, address
+  party-<j>/signing.key  secp256k1 private key (hex), mode 0600
+  party-<j>/key_share.bin  4096 field elements (32 bytes big-endian)
+  party-<j>/prss.json    keys of the PRSS sets containing j, mode 0600
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from eth_account import Account
+
+from tfhe.core import squash as sq
+from tfhe.core.csprng import Csprng
+
+from . import prss, shamir
+from .threshold import KeyShare, check_parameters
+
+DEFAULT_BASE_PORT = 8650
+
+
+@dataclass(frozen=True)
+class PublicConfig:
+    """What everybody may know about the KMS: parties, their addresses and ports."""
+
+    n: int
+    t: int
+    signers: tuple[str, ...]  # checksummed addresses, party 1..n
+    ports: tuple[int, ...]
+    ks_base_log: int
+    ks_level: int
+
+    def to_json(self) -> str:
+        return json.dumps({"n": self.n, "t": self.t, "signers": list(self.signers),
+                           "ports": list(self.ports), "ks_base_log": self.ks_base_log,
+                           "ks_level": self.ks_level}, indent=2)
+
+    @classmethod
+    def load(cls, kms_dir: str | os.PathLike) -> PublicConfig:
+        d = json.loads((Path(kms_dir) / "public" / "kms.json").read_text())
+        return cls(d["n"], d["t"], tuple(d["signers"]), tuple(d["ports"]), d["ks_base_log"],
+                   d["ks_level"])
+
+
+def _write_secret(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def write_party(party_dir: Path, index: int, n: int, t: int, key_share: KeyShare,
+                prss_keys: dict[tuple[int, ...], bytes], signing_key: bytes) -> str:
+    """One party's directory; returns its address."""
+    party_dir.mkdir(parents=True, exist_ok=True)
+    address = Account.from_key(signing_key).address
+    (party_dir / "party.json").write_text(
+        json.dumps({"index": index, "n": n, "t": t, "address": address}))
+    _write_secret(party_dir / "signing.key", signing_key.hex().encode())
+    _write_secret(party_dir / "key_share.bin", key_share.to_bytes())
+    _write_secret(party_dir / "prss.json", json.dumps(
+        {",".join(map(str, a)): k.hex() for a, k in prss_keys.items() if index in a}).encode())
+    return address
+
+
+def share_key(lwe_key: np.ndarray, n: int, t: int) -> list[KeyShare]:
+    per_party = shamir.share_vector([int(b) for b in lwe_key.tolist()], n, t)
+    return [KeyShare(j + 1, n, t, tuple(v)) for j, v in enumerate(per_party)]
+
+
+def deal(kms_dir: str | os.PathLike, small_lwe_key: np.ndarray, ksk: np.ndarray,
+         ks_base_log: int, ks_level: int, n: int = 4, t: int = 1,
+         base_port: int = DEFAULT_BASE_PORT) -> PublicConfig:
+    """Generate and write all KMS key material (takes ~1 minute for the squash key)."""
+    check_parameters(n, t)
+    kms_dir = Path(kms_dir)
+    public = kms_dir / "public"
+    public.mkdir(parents=True, exist_ok=True)
+    rng = Csprng.from_os()
+    secret = sq.SquashSecretKey.generate(rng.fork(b"squash secret"))
+    sq.generate_squash_key(small_lwe_key, secret, rng.fork(b"squash bsk")).save(
+        public / "squash.bsk")
+    np.save(public / "ksk.npy", ksk)
+    shares = share_key(secret.lwe_key, n, t)
+    del secret
+    prss_keys = prss.deal_keys(n, t)
+    signers = tuple(
+        write_party(kms_dir / f"party-{j}", j, n, t, shares[j - 1], prss_keys,
+                    secrets.token_bytes(32))
+        for j in range(1, n + 1)
+    )
+    cfg = PublicConfig(n, t, signers, tuple(base_port + j for j in range(n)), ks_base_log,
+                       ks_level)
+    (public / "kms.json").write_text(cfg.to_json())
+    return cfg
+
+
+@dataclass(frozen=True)
+class PartyMaterial:
+    """Everything a party process loads from its own directory."""
+
+    index: int
+    n: int
+    t: int
+    address: str
+    signing_key: bytes
+    key_share: KeyShare
+    prss: prss.PrssParty
+
+    def __repr__(self) -> str:
+        return f"PartyMaterial({self.index}/{self.n}, {self.address}, <secret>)"
+
+
+def load_party(party_dir: str | os.PathLike) -> PartyMaterial:
+    d = Path(party_dir)
+    meta = json.loads((d / "party.json").read_text())
+    index, n, t = meta["index"], meta["n"], meta["t"]
+    key = bytes.fromhex((d / "signing.key").read_text().strip())
+    if Account.from_key(key).address != meta["address"]:
+        raise ValueError(f"{d}: signing key does not match the party address")
+    raw = json.loads((d / "prss.json").read_text())
+    keys = {tuple(int(x) for x in a.split(",")): bytes.fromhex(k) for a, k in raw.items()}
+    share = KeyShare.from_bytes(index, n, t, (d / "key_share.bin").read_bytes())
+    return PartyMaterial(index, n, t, meta["address"], key, share,
+                         prss.PrssParty(index, n, t, keys))
