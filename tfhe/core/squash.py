@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from . import fft_batch
 from .bootstrap import keyswitch_chunk, modulus_switch
 from .csprng import Csprng
 
@@ -251,6 +252,120 @@ def generate_squash_key(small_lwe_key: np.ndarray, secret: SquashSecretKey, rng:
     return SquashKey(bsk_hi, bsk_lo, p)
 
 
+
+# -- the external product in the Fourier domain (fft_batch layout: (h, M), M columns) ---------
+
+@njit(cache=True)
+def _fold_digits(digits: np.ndarray, plan: np.ndarray, xr: np.ndarray, xi: np.ndarray) -> None:
+    """Fold and twist digit polynomials (B, R, N) into columns b * R + r of X."""
+    nb, rows, n = digits.shape
+    h = n // 2
+    m = nb * rows
+    for t in range(h):
+        tr = plan[t]
+        ti = plan[h + t]
+        base = t * m
+        for b in range(nb):
+            for r in range(rows):
+                d0 = digits[b, r, t]
+                d1 = digits[b, r, t + h]
+                xr[base + b * rows + r] = d0 * tr - d1 * ti
+                xi[base + b * rows + r] = d0 * ti + d1 * tr
+
+
+@njit(cache=True)
+def _fold_limbs(hi: np.ndarray, lo: np.ndarray, plan: np.ndarray, scale: float,
+                yr: np.ndarray, yi: np.ndarray) -> None:
+    """16-bit limbs of 128-bit polynomials (R, C, N), folded and twisted into columns
+    (r * C + c) * 8 + l, times `scale` (the 1/h that the inverse FFT leaves out)."""
+    rows, cols, n = hi.shape
+    h = n // 2
+    m = rows * cols * LIMBS
+    mask = np.uint64(0xFFFF)
+    for t in range(h):
+        tr = plan[t] * scale
+        ti = plan[h + t] * scale
+        base = t * m
+        for r in range(rows):
+            for c in range(cols):
+                h0, l0 = hi[r, c, t], lo[r, c, t]
+                h1, l1 = hi[r, c, t + h], lo[r, c, t + h]
+                for limb in range(LIMBS):
+                    sh = np.uint64(16 * (limb % 4))
+                    if limb < 4:
+                        d0 = float((l0 >> sh) & mask)
+                        d1 = float((l1 >> sh) & mask)
+                    else:
+                        d0 = float((h0 >> sh) & mask)
+                        d1 = float((h1 >> sh) & mask)
+                    col = base + (r * cols + c) * LIMBS + limb
+                    yr[col] = d0 * tr - d1 * ti
+                    yi[col] = d0 * ti + d1 * tr
+
+
+@njit(cache=True, fastmath=True)
+def _multiply(xr: np.ndarray, xi: np.ndarray, yr: np.ndarray, yi: np.ndarray, nb: int,
+              rows: int, width: int, outr: np.ndarray, outi: np.ndarray) -> None:
+    """out[t, b * W + w] = sum_r X[t, b * R + r] * Y[t, r * W + w] (W = C * 8 columns)."""
+    h = xr.shape[0] // (nb * rows)
+    for t in range(h):
+        xb = t * nb * rows
+        yb = t * rows * width
+        ob = t * nb * width
+        for b in range(nb):
+            x0 = xb + b * rows
+            o = ob + b * width
+            for w in range(width):
+                sr = 0.0
+                si = 0.0
+                for r in range(rows):
+                    ar = xr[x0 + r]
+                    ai = xi[x0 + r]
+                    br = yr[yb + r * width + w]
+                    bi = yi[yb + r * width + w]
+                    sr += ar * br - ai * bi
+                    si += ar * bi + ai * br
+                outr[o + w] = sr
+                outi[o + w] = si
+
+
+@njit(cache=True)
+def _untwist_accumulate(outr: np.ndarray, outi: np.ndarray, plan: np.ndarray,
+                        acc_hi: np.ndarray, acc_lo: np.ndarray) -> None:
+    """acc (B, C, N) += sum_l round(limb product l) * 2^(16 l), modulo 2^128."""
+    nb, cols, n = acc_hi.shape
+    h = n // 2
+    width = cols * LIMBS
+    for t in range(h):
+        tr = plan[t]
+        ti = plan[h + t]
+        ob = t * nb * width
+        for b in range(nb):
+            for c in range(cols):
+                h0, l0 = acc_hi[b, c, t], acc_lo[b, c, t]
+                h1, l1 = acc_hi[b, c, t + h], acc_lo[b, c, t + h]
+                for limb in range(LIMBS):
+                    o = ob + b * width + c * LIMBS + limb
+                    zr = outr[o]
+                    zi = outi[o]
+                    v0 = np.int64(np.rint(zr * tr + zi * ti))
+                    v1 = np.int64(np.rint(zi * tr - zr * ti))
+                    s = limb * 16
+                    if s == 0:
+                        a0h, a0l = np.uint64(v0 >> 63), np.uint64(v0)
+                        a1h, a1l = np.uint64(v1 >> 63), np.uint64(v1)
+                    elif s < 64:
+                        a0h, a0l = np.uint64(v0 >> (64 - s)), np.uint64(v0) << np.uint64(s)
+                        a1h, a1l = np.uint64(v1 >> (64 - s)), np.uint64(v1) << np.uint64(s)
+                    else:
+                        a0h, a0l = np.uint64(v0) << np.uint64(s - 64), np.uint64(0)
+                        a1h, a1l = np.uint64(v1) << np.uint64(s - 64), np.uint64(0)
+                    h0, l0 = _add128(h0, l0, a0h, a0l)
+                    h1, l1 = _add128(h1, l1, a1h, a1l)
+                acc_hi[b, c, t], acc_lo[b, c, t] = h0, l0
+                acc_hi[b, c, t + h], acc_lo[b, c, t + h] = h1, l1
+
+
 # -- blind rotation mod 2^128 -----------------------------------------------------------------
 
 @njit(cache=True)
@@ -382,17 +497,27 @@ def squash(cts: np.ndarray, ksk: np.ndarray, ks_base_log: int, ks_level: int,
     for b in range(nb):
         b_sw = modulus_switch(smalls[b], lg, a_sw[b])
         _init_acc(lut_hi, lut_lo, b_sw, kp1, acc_hi[b], acc_lo[b])
-    twist = _twist(n)
     rows = kp1 * p.level
+    h = n // 2
+    width = kp1 * LIMBS
+    plan = fft_batch.make_plan(n)
     digits = np.empty((nb, rows, n), dtype=np.float64)
+    xr = np.empty(h * nb * rows)
+    xi = np.empty(h * nb * rows)
+    yr = np.empty(h * rows * width)
+    yi = np.empty(h * rows * width)
+    outr = np.empty(h * nb * width)
+    outi = np.empty(h * nb * width)
+    a_cols = np.ascontiguousarray(a_sw.T)
     for i in range(small_n):
-        _rotate_decompose(acc_hi, acc_lo, np.ascontiguousarray(a_sw[:, i]), p.base_log,
-                          p.level, digits)
-        fd = _fft(digits, twist)  # (B, rows, h)
-        fk = _fft(_limbs(key.bsk_hi[i], key.bsk_lo[i]), twist)  # (rows, k+1, 8, h)
-        prod = np.einsum("brh,rclh->bclh", fd, fk).reshape(nb * kp1, LIMBS, n // 2)
-        ints = np.ascontiguousarray(_ifft_round(prod, twist))
-        _accumulate_limbs(acc_hi.reshape(nb * kp1, n), acc_lo.reshape(nb * kp1, n), ints)
+        _rotate_decompose(acc_hi, acc_lo, a_cols[i], p.base_log, p.level, digits)
+        _fold_digits(digits, plan, xr, xi)
+        fft_batch.forward(xr, xi, plan, h, nb * rows)
+        _fold_limbs(key.bsk_hi[i], key.bsk_lo[i], plan, 1.0 / h, yr, yi)
+        fft_batch.forward(yr, yi, plan, h, rows * width)
+        _multiply(xr, xi, yr, yi, nb, rows, width, outr, outi)
+        fft_batch.inverse(outr, outi, plan, h, nb * width)
+        _untwist_accumulate(outr, outi, plan, acc_hi, acc_lo)
     out_hi = np.empty((nb, k * n + 1), dtype=np.uint64)
     out_lo = np.empty((nb, k * n + 1), dtype=np.uint64)
     for b in range(nb):
