@@ -20,6 +20,7 @@ import rlp
 from eth._utils.address import generate_contract_address
 from eth.abc import SignedTransactionAPI
 from eth.chains.base import Chain
+from eth.constants import EMPTY_SHA3
 from eth.db.account import AccountDB
 from eth.db.atomic import AtomicDB
 from eth.db.trie import make_trie_root_and_nodes
@@ -75,6 +76,7 @@ class DevChain:
         self._blocks: LRU = LRU(2048)
         self._readers = threading.local()
         self._call_state: tuple[bytes, Any] | None = None
+        self.fast_transfers = True  # see _fast_transfer
         self._lock = threading.Lock()  # guards head / pool bookkeeping across threads
         self.pool: list[Pending] = []
         self._seq = 0
@@ -334,6 +336,47 @@ class DevChain:
         with self._lock:
             self.pool = [p for p in self.pool if p.hash not in hashes]
 
+    def _fast_transfer(self, vm: Any, header: Any, tx: SignedTransactionAPI) -> Any:
+        """Apply a plain value transfer between code-less accounts directly to the state,
+        or return None to leave the transaction to py-evm's executor.
+
+        Only the case whose outcome is certain is taken: the checks below are stricter
+        than py-evm's, so whatever passes them py-evm would also accept, with the same
+        effects (21000 gas; sender pays value + 21000 x effective price and bumps its
+        nonce; recipient gets value; coinbase gets the priority fee). Anything else,
+        errors included, goes the normal way. tests/node/test_node_fastpath.py checks
+        that both ways give the same state and receipt roots.
+        """
+        type_id = getattr(tx, "type_id", None)
+        if type_id not in (None, 0, 1, 2) or tx.data or not tx.to or tx.value == 0:
+            return None
+        if type_id in (1, 2) and tx.access_list:
+            return None
+        base = header.base_fee_per_gas
+        if type_id == 2:
+            max_fee, prio = tx.max_fee_per_gas, tx.max_priority_fee_per_gas
+            if prio > max_fee:
+                return None
+            price = min(max_fee, base + prio)
+        else:
+            max_fee = price = tx.gas_price
+        sender, to, coinbase = tx.sender, tx.to, header.coinbase
+        if (max_fee < base or price <= base or tx.gas < 21000
+                or header.gas_used + tx.gas > header.gas_limit
+                or len({sender, to, coinbase}) < 3):
+            return None
+        state = vm.state
+        if (state.get_code_hash(to) != EMPTY_SHA3 or state.get_code_hash(sender) != EMPTY_SHA3
+                or state.get_nonce(sender) != tx.nonce
+                or state.get_balance(sender) < tx.gas * max_fee + tx.value):
+            return None
+        state.lock_changes()
+        state.delta_balance(sender, -(21000 * price + tx.value))
+        state.increment_nonce(sender)
+        state.delta_balance(to, tx.value)
+        state.delta_balance(coinbase, 21000 * (price - base))
+        return tx.make_receipt(b"\x01", header.gas_used + 21000, ())
+
     def _timestamp(self) -> int:
         if self.next_timestamp is not None:
             ts = self.next_timestamp
@@ -358,13 +401,16 @@ class DevChain:
         cur = header
         try:
             for raw, tx in items:
-                try:
-                    receipt, comp = vm.apply_transaction(cur, tx)
-                except ValidationError as exc:
-                    if strict:
-                        raise RpcError(SERVER_ERROR, str(exc)) from exc
-                    rejected.append((raw, exc))
-                    continue
+                receipt = self._fast_transfer(vm, cur, tx) if self.fast_transfers else None
+                comp = None
+                if receipt is None:
+                    try:
+                        receipt, comp = vm.apply_transaction(cur, tx)
+                    except ValidationError as exc:
+                        if strict:
+                            raise RpcError(SERVER_ERROR, str(exc)) from exc
+                        rejected.append((raw, exc))
+                        continue
                 prev_cum = cur.gas_used
                 cur = vm.add_receipt_to_header(cur, receipt)
                 cur = vm.increment_blob_gas_used(cur, tx)
@@ -374,7 +420,8 @@ class DevChain:
                             if not tx.to else b"")
                 recs.append(TxRec(
                     raw=raw, hash=keccak(raw), sender=tx.sender, contract=contract,
-                    status=0 if comp.is_error else 1, cumulative_gas=receipt.gas_used,
+                    status=0 if comp is not None and comp.is_error else 1,
+                    cumulative_gas=receipt.gas_used,
                     gas_used=receipt.gas_used - prev_cum,
                     logs=tuple(LogRec(lg.address, tuple(t.to_bytes(32, "big")
                                                         for t in lg.topics), lg.data)
