@@ -96,8 +96,19 @@ def deal(kms_dir: str | os.PathLike, small_lwe_key: np.ndarray, ksk: np.ndarray,
     sq.generate_squash_key(small_lwe_key, secret, rng.fork(b"squash bsk")).save(
         public / "squash.bsk")
     np.save(public / "ksk.npy", ksk)
-    shares = share_key(secret.lwe_key, n, t)
+    cfg = deal_shares(kms_dir, secret.lwe_key, n, t, ks_base_log, ks_level, base_port)
     del secret
+    return cfg
+
+
+def deal_shares(kms_dir: str | os.PathLike, squash_lwe_key: np.ndarray, n: int, t: int,
+                ks_base_log: int, ks_level: int,
+                base_port: int = DEFAULT_BASE_PORT) -> PublicConfig:
+    """Write the party directories and public/kms.json for an existing squash key."""
+    check_parameters(n, t)
+    kms_dir = Path(kms_dir)
+    (kms_dir / "public").mkdir(parents=True, exist_ok=True)
+    shares = share_key(squash_lwe_key, n, t)
     prss_keys = prss.deal_keys(n, t)
     signers = tuple(
         write_party(kms_dir / f"party-{j}", j, n, t, shares[j - 1], prss_keys,
@@ -106,7 +117,7 @@ def deal(kms_dir: str | os.PathLike, small_lwe_key: np.ndarray, ksk: np.ndarray,
     )
     cfg = PublicConfig(n, t, signers, tuple(base_port + j for j in range(n)), ks_base_log,
                        ks_level)
-    (public / "kms.json").write_text(cfg.to_json())
+    (kms_dir / "public" / "kms.json").write_text(cfg.to_json())
     return cfg
 
 

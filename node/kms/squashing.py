@@ -30,18 +30,28 @@ def group_blocks(levels: Sequence[tuple[int, int]]) -> list[tuple[int, ...]]:
     return groups
 
 
-def squash_radix(ct: RadixCiphertext, ksk: np.ndarray, ks_base_log: int, ks_level: int,
-                 key: sq.SquashKey) -> tuple[list[tuple[int, ...]], list[list[int]]]:
-    """(groups, squashed LWEs as integer lists) for one radix ciphertext."""
-    groups = group_blocks([(b.degree, b.noise_level) for b in ct.blocks])
-    rows = []
-    for g in groups:
-        data = ct.blocks[g[0]].data.copy()
-        if len(g) == 2:
-            data = data + np.uint64(4) * ct.blocks[g[1]].data
-        rows.append(data)
+def squash_radix(cts: Sequence[RadixCiphertext], ksk: np.ndarray, ks_base_log: int,
+                 ks_level: int, key: sq.SquashKey
+                 ) -> list[tuple[list[tuple[int, ...]], list[list[int]]]]:
+    """For each radix ciphertext: (groups, squashed LWEs as integer lists); all blocks of
+    all ciphertexts go through one batched bootstrap (the key is read once)."""
+    plans, rows = [], []
+    for ct in cts:
+        groups = group_blocks([(b.degree, b.noise_level) for b in ct.blocks])
+        plans.append(groups)
+        for g in groups:
+            data = ct.blocks[g[0]].data.copy()
+            if len(g) == 2:
+                data = data + np.uint64(4) * ct.blocks[g[1]].data
+            rows.append(data)
+    if not rows:
+        return []
     hi, lo = sq.squash(np.stack(rows), ksk, ks_base_log, ks_level, key)
-    return groups, [sq.to_ints(hi[i], lo[i]) for i in range(len(groups))]
+    out, i = [], 0
+    for groups in plans:
+        out.append((groups, [sq.to_ints(hi[i + j], lo[i + j]) for j in range(len(groups))]))
+        i += len(groups)
+    return out
 
 
 def assemble(groups: Sequence[tuple[int, ...]], plaintexts: Sequence[int], bits: int) -> int:
