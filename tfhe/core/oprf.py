@@ -5,18 +5,20 @@ ciphertext whose body is zero. Its phase -<a, s> is uniform and unknown without 
 key. Switched to Z_2N, the phase selects a coefficient of a lookup table by blind rotation;
 the negacyclic table T[l] = (2 g(l) + 1) * delta / 2 with g(l) = floor(l * M / N) gives
 +-(2 g + 1) * delta / 2, and adding (M - 1/2) * delta makes the block uniform on [0, 2M).
+
+The blind rotations go through the engine's batch API (see `blind_rotator`), so they run
+on every core with the engine's fastest kernels and never embed a stale copy of them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 import numpy as np
-from numba import njit, prange
 
-from .bootstrap import blind_rotate_lwe
+from ..keys import ServerKey
 from .csprng import Csprng
-from .glwe import sample_extract_into
 
 
 def oprf_table(polynomial_size: int, delta_log2: int, random_bits: int) -> tuple[np.ndarray,
@@ -34,23 +36,46 @@ def oprf_table(polynomial_size: int, delta_log2: int, random_bits: int) -> tuple
 
 
 def seeded_masks(seed: bytes, count: int, lwe_dimension: int) -> np.ndarray:
-    """Public masks (count, n + 1), body zero, expanded from the seed."""
+    """Public masks (count, n), expanded from the seed, one independent stream per block."""
     rng = Csprng(hashlib.blake2b(seed, digest_size=32, person=b"fhevm-py-oprf").digest())
-    out = np.zeros((count, lwe_dimension + 1), dtype=np.uint64)
+    out = np.empty((count, lwe_dimension), dtype=np.uint64)
     for i in range(count):
-        out[i, :lwe_dimension] = rng.fork(b"block-%d" % i).uniform_u64(lwe_dimension)
+        out[i] = rng.fork(b"block-%d" % i).uniform_u64(lwe_dimension)
     return out
 
 
-@njit(cache=True, parallel=True)
-def oprf_batch(masks: np.ndarray, lut_index: np.ndarray, luts: np.ndarray,
-               offsets: np.ndarray, bsk: np.ndarray, plan: np.ndarray, base_log: int,
-               level: int, kp1: int, out: np.ndarray) -> None:
-    """out[c] = sample-extracted blind rotation of luts[lut_index[c]] by masks[c], + offset.
+def blind_rotator(server_key: ServerKey, bsk: np.ndarray, small_dimension: int,
+                  pbs_base_log: int, pbs_level: int):
+    """A shortint server key that blind-rotates LWEs already under a small key.
 
-    `plan` is whatever the engine's blind rotation takes with its bootstrapping key.
+    Its keyswitching key is the public, noiseless identity from the small key to itself
+    (row (i, j) is the LWE (a = -q/B^(j+1) e_i, b = 0), whose phase is s_i q/B^(j+1)), laid
+    out like the engine's; inputs are the small LWEs padded with zero mask entries up to the
+    big dimension. Keyswitching then only rounds each mask entry to base_log * level bits,
+    which is exact for values already on a 2N grid. Nothing secret is involved.
     """
-    for c in prange(masks.shape[0]):
-        acc = blind_rotate_lwe(masks[c], luts[lut_index[c]], bsk, plan, base_log, level, kp1)
-        sample_extract_into(acc, out[c])
-        out[c, out.shape[1] - 1] += offsets[lut_index[c]]
+    from ..shortint import ShortintServerKey
+
+    p = server_key.params
+    big = p.big_lwe_dimension
+    if small_dimension > big:
+        raise ValueError("small dimension above the big one")
+    real = server_key.ksk
+    ksk = np.zeros((big, p.ks_level, small_dimension + 1), dtype=real.dtype)
+    idx = np.arange(small_dimension)
+    for j in range(p.ks_level):
+        v = (1 << 64) - (1 << (64 - p.ks_base_log * (j + 1)))
+        if real.dtype == np.uint32:  # the engine keeps the top 32 bits of each element
+            v >>= 32
+        ksk[idx, j, idx] = v
+    params = dataclasses.replace(p, lwe_dimension=small_dimension, pbs_base_log=pbs_base_log,
+                                 pbs_level=pbs_level)
+    return ShortintServerKey(ServerKey(params, ksk, bsk, server_key.twist))
+
+
+def pad_small(masks: np.ndarray, bodies: np.ndarray, big_dimension: int) -> np.ndarray:
+    """Small LWEs (masks (B, n), bodies (B,)) as rows of width big_dimension + 1."""
+    out = np.zeros((masks.shape[0], big_dimension + 1), dtype=np.uint64)
+    out[:, :masks.shape[1]] = masks
+    out[:, big_dimension] = bodies
+    return out

@@ -7,7 +7,8 @@ LWE's plaintext; the i-th is multiplied by X^i and all are summed, so one GLWE h
 N' values. Its coefficients are then rounded to the storage modulus 2^s = 2N (of the compute
 parameters), so that decompression needs no further modulus switch: the LWE of coefficient
 i (under the flattened compression key) is blind-rotated directly with a bootstrapping key
-that encrypts the compression key's bits under the compute GLWE key.
+that encrypts the compression key's bits under the compute GLWE key (through the engine's
+batch API, see tfhe.core.oprf.blind_rotator).
 """
 
 from __future__ import annotations
@@ -16,10 +17,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import glwe
-from .bootstrap import blind_rotate_lwe
 from .csprng import Csprng
-from .glwe import sample_extract_into
-from .polynomial import rotate_negacyclic
 
 
 def packing_keyswitch_key(lwe_key: np.ndarray, glwe_key: np.ndarray, base_log: int,
@@ -83,15 +81,16 @@ def keyswitch_to_constants(cts: np.ndarray, pksk: np.ndarray, base_log: int, lev
 def pack_constants(consts: np.ndarray, out: np.ndarray) -> None:
     """out = sum_i X^i * consts[i]: value i lands on coefficient i."""
     count, kp1, n = consts.shape
-    tmp = np.empty(n, dtype=np.uint64)
     for c in range(kp1):
         for t in range(n):
             out[c, t] = np.uint64(0)
-    for i in range(count):
+    for i in range(count):  # X^i * p: coefficients move up by i, those past N negated
         for c in range(kp1):
-            rotate_negacyclic(tmp, consts[i, c], i)
-            for t in range(n):
-                out[c, t] += tmp[t]
+            src = consts[i, c]
+            for t in range(n - i):
+                out[c, t + i] += src[t]
+            for t in range(n - i, n):
+                out[c, t + i - n] -= src[t]
 
 
 def switch_to_storage(glwe_ct: np.ndarray, log_modulus: int) -> np.ndarray:
@@ -115,33 +114,20 @@ def unpack_bits(blob: bytes, width: int, count: int) -> np.ndarray:
     return (bits << np.arange(width, dtype=np.uint32)).sum(axis=1).astype(np.int64)
 
 
-@njit(cache=True)
-def extract_switched(masks: np.ndarray, bodies: np.ndarray, i: int, log2_2n: int,
-                     out: np.ndarray) -> None:
-    """LWE of coefficient i of a stored GLWE (values in Z_2N), written on the 64-bit torus
-    (value << (64 - log2 2N)) so that the engine's modulus switch to 2N is exact."""
+def extract_switched(masks: np.ndarray, bodies: np.ndarray, count: int,
+                     log2_2n: int) -> tuple[np.ndarray, np.ndarray]:
+    """LWEs of coefficients 0 .. count-1 of a stored GLWE (values in Z_2N) under the
+    flattened compression key, on the 64-bit torus (value << (64 - log2 2N)), so that the
+    engine's modulus switch back to 2N is exact: masks (count, k'N'), bodies (count,)."""
     kc, nc = masks.shape
     two_n = 1 << log2_2n
-    shift = np.uint64(64 - log2_2n)
+    i = np.arange(count)[:, None]
+    t = np.arange(nc)[None, :]
+    out = np.empty((count, kc * nc), dtype=np.int64)
     for g in range(kc):
-        for t in range(nc):
-            if t <= i:
-                v = masks[g, i - t]
-            else:
-                v = (two_n - masks[g, nc + i - t]) % two_n
-            out[g * nc + t] = np.uint64(v) << shift
-    out[kc * nc] = np.uint64(bodies[i]) << shift
-
-
-@njit(cache=True, parallel=True)
-def decompress_batch(masks: np.ndarray, bodies: np.ndarray, lut: np.ndarray, bsk: np.ndarray,
-                     plan: np.ndarray, base_log: int, level: int, kp1: int, log2_2n: int,
-                     out: np.ndarray) -> None:
-    """Bootstrap coefficients 0 .. len(out)-1 of the stored GLWE back under the compute key
-    (one blind rotation each, by the decompression bootstrapping key)."""
-    kc, nc = masks.shape
-    for c in prange(out.shape[0]):
-        small = np.empty(kc * nc + 1, dtype=np.uint64)
-        extract_switched(masks, bodies, c, log2_2n, small)
-        acc = blind_rotate_lwe(small, lut, bsk, plan, base_log, level, kp1)
-        sample_extract_into(acc, out[c])
+        direct = masks[g][np.clip(i - t, 0, nc - 1)]
+        wrapped = (two_n - masks[g][(nc + i - t) % nc]) % two_n
+        out[:, g * nc:(g + 1) * nc] = np.where(t <= i, direct, wrapped)
+    shift = np.uint64(64 - log2_2n)
+    return (out.astype(np.uint64) << shift,
+            bodies[:count].astype(np.uint64) << shift)

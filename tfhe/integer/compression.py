@@ -19,14 +19,14 @@ import hashlib
 import inspect
 import os
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core import fft, packing
+from ..core import fft, oprf, packing
 from ..core.csprng import Csprng
 from ..core.ggsw import bootstrap_key
-from ..keys import ClientKey, KeyFileError, _load, _save
+from ..keys import ClientKey, KeyFileError, ServerKey, _load, _save
 from ..params import DEFAULT, INSECURE_TEST_PARAMS, Parameters
 from ..shortint import Ciphertext
 from ..shortint.lut import lookup_table
@@ -102,6 +102,7 @@ class CompressionKey:
     bsk: np.ndarray  # one GGSW per compression key bit, engine's Fourier layout
     twist: np.ndarray  # FFT plan of the engine for N
     fingerprint: bytes
+    _rotator: tuple | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return (f"CompressionKey({self.params.name}, "
@@ -173,23 +174,30 @@ class CompressionKey:
         return CompressedRadixList([ct.bits for ct in cts], glwes, cp, p.name,
                                    self.fingerprint)
 
-    def decompress(self, compressed: CompressedRadixList) -> list[RadixCiphertext]:
-        """Bootstrap every stored block back under the compute key."""
+    def decompress(self, compressed: CompressedRadixList,
+                   server_key: ServerKey) -> list[RadixCiphertext]:
+        """Bootstrap every stored block back under the compute key (one batch)."""
         p, cp = self.compute_params, self.params
         if compressed.params_name != p.name or compressed.fingerprint != self.fingerprint:
             raise CompressionError("compressed with another compression key")
-        lut = lookup_table(p, lambda v: v // 4)
-        blocks: list[Ciphertext] = []
+        if server_key.params != p:
+            raise CompressionError("server key of another parameter set")
+        if self._rotator is None:
+            rot = oprf.blind_rotator(server_key, self.bsk, cp.glwe_dimension * cp.polynomial_size,
+                                     cp.br_base_log, cp.br_level)
+            lut = lookup_table(p, lambda v: v // 4).poly[None, :]
+            object.__setattr__(self, "_rotator", (rot, lut))
+        rot, lut = self._rotator
+        rows = []
         for masks, bodies in compressed.glwes:
-            count = bodies.shape[0]
-            out = np.empty((count, p.big_lwe_dimension + 1), dtype=np.uint64)
-            full_bodies = np.zeros(cp.polynomial_size, dtype=np.int64)
-            full_bodies[:count] = bodies
-            packing.decompress_batch(np.ascontiguousarray(masks, dtype=np.int64), full_bodies,
-                                     lut.poly, self.bsk, self.twist, cp.br_base_log,
-                                     cp.br_level, p.glwe_dimension + 1, cp.storage_log_modulus,
-                                     out)
-            blocks.extend(Ciphertext(row, 3, 1) for row in out)
+            m, b = packing.extract_switched(np.asarray(masks, dtype=np.int64),
+                                            np.asarray(bodies, dtype=np.int64), bodies.shape[0],
+                                            cp.storage_log_modulus)
+            rows.append(oprf.pad_small(m, b, p.big_lwe_dimension))
+        data = np.concatenate(rows) if rows else np.zeros((0, p.big_lwe_dimension + 1),
+                                                           dtype=np.uint64)
+        out = rot.pbs_arrays(data, np.zeros(data.shape[0], dtype=np.int64), lut)
+        blocks = [Ciphertext(row, 3, 1) for row in out]
         result, pos = [], 0
         for bits in compressed.bits:
             n = blocks_for_bits(bits)

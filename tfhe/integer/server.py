@@ -66,6 +66,7 @@ class IntegerServerKey:
         self._luts: dict[object, LookupTable | ManyLookupTable] = {}
         self._delta = np.uint64(1) << np.uint64(p.delta_log2)
         self._msg_lut = self._lut("msg", lambda x: x % 4)
+        self._oprf: tuple | None = None
 
     def __repr__(self) -> str:
         return f"IntegerServerKey({self.params.name})"
@@ -989,17 +990,21 @@ class IntegerServerKey:
         if bound_bits == 0:
             return self.trivial(0, bits)
         p = self.params
-        key = self.shortint.key
         count = (bound_bits + 1) // 2
         kinds = [2 if 2 * (j + 1) <= bound_bits else 1 for j in range(count)]
-        tables = [oprf.oprf_table(p.polynomial_size, p.delta_log2, r) for r in (1, 2)]
-        luts = np.stack([t[0] for t in tables])
-        offsets = np.array([t[1] for t in tables], dtype=np.uint64)
+        if self._oprf is None:
+            key = self.shortint.key
+            tables = [oprf.oprf_table(p.polynomial_size, p.delta_log2, r) for r in (1, 2)]
+            self._oprf = (oprf.blind_rotator(key, key.bsk, p.lwe_dimension, p.pbs_base_log,
+                                             p.pbs_level),
+                          np.stack([t[0] for t in tables]),
+                          np.array([t[1] for t in tables], dtype=np.uint64))
+        rotator, luts, offsets = self._oprf
         masks = oprf.seeded_masks(bytes(seed), count, p.lwe_dimension)
-        out = np.empty((count, p.big_lwe_dimension + 1), dtype=np.uint64)
-        oprf.oprf_batch(masks, np.array([k - 1 for k in kinds], dtype=np.int64), luts, offsets,
-                        key.bsk, key.twist, p.pbs_base_log, p.pbs_level, p.glwe_dimension + 1,
-                        out)
+        index = np.array([k - 1 for k in kinds], dtype=np.int64)
+        out = rotator.pbs_arrays(oprf.pad_small(masks, np.zeros(count, dtype=np.uint64),
+                                                p.big_lwe_dimension), index, luts)
+        out[:, -1] += offsets[index]
         self.shortint.pbs_count += count
         blocks = [Ciphertext(out[j], (1 << kinds[j]) - 1, 1) for j in range(count)]
         blocks += [self._trivial(0) for _ in range(n - count)]
@@ -1022,7 +1027,7 @@ class IntegerServerKey:
     def decompress(self, compressed) -> list[RadixCiphertext]:
         comp = self._compression()
         self.shortint.pbs_count += comp.bootstraps(compressed)
-        return comp.decompress(compressed)
+        return comp.decompress(compressed, self.shortint.key)
 
     def to_bytes(self, ct: RadixCiphertext) -> bytes:
         """Compressed bytes of one integer (about 1.6 KB for a euint64)."""

@@ -1,0 +1,167 @@
+"""Integer benchmark: latency and bootstrap count of every operation on every type.
+
+    python benchmarks/integer.py [--params DEFAULT] [--types euint8,euint64] [--ops add,lt]
+                                 [--all] [--json PATH]
+
+Prints a table (ms, bootstraps) and with --json writes a list of
+{"op", "type", "ms", "pbs"} plus {"op": "compressed_bytes", "type", "bytes"} per type.
+Every batch runs on all cores (numba threads). Quadratic operations (mul, div, rem, mulDiv
+with an encrypted operand) are skipped above 64 bits unless --all: they take minutes.
+Keys come from .cache/test-keys/ when present (as the tests cache them), else are generated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numba
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tfhe import (  # noqa: E402
+    PARAMETER_SETS_BY_NAME,
+    ClientKey,
+    KeyFileError,
+    ServerKey,
+    generate_keys,
+)
+from tfhe.integer import IntegerClientKey, IntegerServerKey  # noqa: E402
+from tfhe.integer.compression import CompressionKey  # noqa: E402
+
+TYPES = {"ebool": 1, "euint8": 8, "euint16": 16, "euint32": 32, "euint64": 64,
+         "euint128": 128, "eaddress": 160, "euint256": 256}
+QUADRATIC = {"mul", "div", "rem", "mulDiv", "div_scalar", "rem_scalar"}
+CACHE = Path(__file__).resolve().parents[1] / ".cache" / "test-keys"
+
+
+def load_keys(params) -> tuple[IntegerClientKey, IntegerServerKey]:
+    try:
+        ck = ClientKey.load(CACHE / f"{params.name}.client", params)
+        sk = ServerKey.load(CACHE / f"{params.name}.server", params)
+    except KeyFileError:
+        ck, sk = generate_keys(params)
+    comp_path = CACHE / f"{params.name}.compression"
+    try:
+        comp = CompressionKey.load(comp_path, params)
+        client, server = IntegerClientKey(ck), IntegerServerKey(sk, comp)
+        if client.decrypt(server.from_bytes(server.to_bytes(client.encrypt(5, 8)))) != 5:
+            raise KeyFileError("stale compression key")
+    except KeyFileError:
+        _, comp = CompressionKey.generate(ck)
+    return IntegerClientKey(ck), IntegerServerKey(sk, comp)
+
+
+def operations(server: IntegerServerKey, client: IntegerClientKey, bits: int):
+    """(name, thunk) for every operation on this type."""
+    m = (1 << bits) - 1
+    a = client.encrypt(0x9E3779B97F4A7C15F39CC0605CEDC834 & m, bits)
+    b = client.encrypt(0x0123456789ABCDEF0123456789ABCDEF & m or 1, bits)
+    k = 0x5DEECE66D & m or 1
+    c = client.encrypt(1, 1)
+    if bits == 1:
+        return [("and", lambda: server.bitand(a, b)), ("or", lambda: server.bitor(a, b)),
+                ("xor", lambda: server.bitxor(a, b)), ("not", lambda: server.bitnot(a)),
+                ("eq", lambda: server.eq(a, b)), ("ne", lambda: server.ne(a, b)),
+                ("select", lambda: server.select(c, a, b)),
+                ("rand", lambda: server.random(b"bench", bits)),
+                ("cast_to_euint64", lambda: server.cast(a, 64))]
+    ops = [
+        ("add", lambda: server.add(a, b)), ("add_scalar", lambda: server.add(a, k)),
+        ("sub", lambda: server.sub(a, b)), ("sub_scalar", lambda: server.sub(a, k)),
+        ("neg", lambda: server.neg(a)), ("not", lambda: server.bitnot(a)),
+        ("and", lambda: server.bitand(a, b)), ("or", lambda: server.bitor(a, b)),
+        ("xor", lambda: server.bitxor(a, b)), ("and_scalar", lambda: server.bitand(a, k)),
+        ("eq", lambda: server.eq(a, b)), ("ne", lambda: server.ne(a, b)),
+        ("eq_scalar", lambda: server.eq(a, k)),
+        ("lt", lambda: server.lt(a, b)), ("le", lambda: server.le(a, b)),
+        ("gt", lambda: server.gt(a, b)), ("ge", lambda: server.ge(a, b)),
+        ("lt_scalar", lambda: server.lt(a, k)),
+        ("min", lambda: server.min(a, b)), ("max", lambda: server.max(a, b)),
+        ("select", lambda: server.select(c, a, b)),
+        ("cast_to_bool", lambda: server.cast(a, 1)),
+        ("sum4", lambda: server.sum([a, b, a, b])),
+        ("isIn4_scalar", lambda: server.is_in(a, [1, 2, 3, k])),
+        ("rand", lambda: server.random(b"bench", bits)),
+        ("randBounded", lambda: server.random(b"bench", bits, 1 << (bits // 2))),
+        ("mul_scalar", lambda: server.mul(a, k)),
+        ("div_scalar", lambda: server.div(a, k)), ("rem_scalar", lambda: server.rem(a, k)),
+        ("mul", lambda: server.mul(a, b)),
+        ("div", lambda: server.div(a, b)), ("rem", lambda: server.rem(a, b)),
+        ("mulDiv", lambda: server.mul_div(a, b, k)),
+    ]
+    if bits & (bits - 1) == 0:
+        amount = client.encrypt(13, 8)
+        ops += [("shl_scalar", lambda: server.shl(a, 13)),
+                ("shr_scalar", lambda: server.shr(a, 13)),
+                ("rotl_scalar", lambda: server.rotl(a, 13)),
+                ("shl", lambda: server.shl(a, amount)), ("shr", lambda: server.shr(a, amount)),
+                ("rotl", lambda: server.rotl(a, amount)), ("rotr", lambda: server.rotr(a, amount))]
+    return ops
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--params", default="DEFAULT", help="DEFAULT or INSECURE_TEST_PARAMS")
+    ap.add_argument("--types", default=",".join(TYPES), help="comma-separated type names")
+    ap.add_argument("--ops", default="", help="comma-separated operation names (default all)")
+    ap.add_argument("--all", action="store_true", help="also quadratic ops above 64 bits")
+    ap.add_argument("--carry", default="parallel", choices=["parallel", "sequential"])
+    ap.add_argument("--json", type=Path, help="write the results here")
+    args = ap.parse_args()
+    params = PARAMETER_SETS_BY_NAME[args.params]
+    client, server = load_keys(params)
+    server.carry_mode = args.carry
+    wanted = set(filter(None, args.ops.split(",")))
+    results: list[dict] = []
+    # warm up the compiled kernels
+    w = client.encrypt(3, 8)
+    server.add(w, w)
+    server.shl(w, w)
+    server.from_bytes(server.to_bytes(w))
+    server.random(b"warm", 8)
+    print(f"# {params.name}, {numba.get_num_threads()} threads, carry={args.carry}")
+    print(f"{'type':<10} {'op':<16} {'ms':>10} {'pbs':>7}")
+    for tname in args.types.split(","):
+        bits = TYPES[tname]
+        for op, thunk in operations(server, client, bits):
+            if wanted and op not in wanted:
+                continue
+            if op in QUADRATIC and bits > 64 and not args.all:
+                continue
+            before = server.pbs_count
+            t0 = time.perf_counter()
+            thunk()
+            ms = (time.perf_counter() - t0) * 1e3
+            pbs = server.pbs_count - before
+            results.append({"op": op, "type": tname, "ms": round(ms, 1), "pbs": pbs})
+            print(f"{tname:<10} {op:<16} {ms:>10.1f} {pbs:>7}", flush=True)
+        if not wanted or "compressed_bytes" in wanted or "compress" in wanted:
+            ct = client.encrypt(1, bits)
+            t0 = time.perf_counter()
+            blob = server.to_bytes(ct)
+            comp_ms = (time.perf_counter() - t0) * 1e3
+            before = server.pbs_count
+            t0 = time.perf_counter()
+            server.from_bytes(blob)
+            dec_ms = (time.perf_counter() - t0) * 1e3
+            raw = sum(bl.data.nbytes for bl in ct.blocks)
+            results.append({"op": "compressed_bytes", "type": tname, "bytes": len(blob),
+                            "raw_bytes": raw})
+            results.append({"op": "compress", "type": tname, "ms": round(comp_ms, 1), "pbs": 0})
+            results.append({"op": "decompress", "type": tname, "ms": round(dec_ms, 1),
+                            "pbs": server.pbs_count - before})
+            print(f"{tname:<10} {'compress':<16} {comp_ms:>10.1f} {0:>7}")
+            print(f"{tname:<10} {'decompress':<16} {dec_ms:>10.1f} "
+                  f"{server.pbs_count - before:>7}")
+            print(f"{tname:<10} {'compressed_bytes':<16} {len(blob):>10} (raw {raw})")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
