@@ -29,6 +29,7 @@ from eth.vm.spoof import SpoofTransaction
 from eth_utils import ValidationError, keccak
 from lru import LRU
 
+from node import speedups
 from node.errors import SERVER_ERROR, RpcError, reverted
 from node.records import BlockRec, LogRec, TxRec, decode_block, encode_body
 from node.statedb import BufferedStateDB
@@ -62,6 +63,7 @@ class Pending:
 class DevChain:
     def __init__(self, store: Store, runtime: Any, chain_id: int,
                  genesis_alloc: dict[bytes, int]) -> None:
+        speedups.install()
         self.store = store
         self.runtime = runtime
         self.chain_id = chain_id

@@ -17,6 +17,7 @@ Layout under kms_dir:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
@@ -25,7 +26,9 @@ from pathlib import Path
 
 import numpy as np
 from eth_account import Account
+from eth_utils import to_checksum_address
 
+from fhevm import addresses
 from tfhe.core import squash as sq
 from tfhe.core.csprng import Csprng
 
@@ -37,7 +40,8 @@ DEFAULT_BASE_PORT = 8650
 
 @dataclass(frozen=True)
 class PublicConfig:
-    """What everybody may know about the KMS: parties, their addresses and ports."""
+    """What everybody may know about the KMS: parties, their addresses and ports, and the
+    EIP-712 domains (host chain for user requests, gateway chain for KMS signatures)."""
 
     n: int
     t: int
@@ -45,17 +49,20 @@ class PublicConfig:
     ports: tuple[int, ...]
     ks_base_log: int
     ks_level: int
+    chain_id: int = 31337
+    gateway_chain_id: int = addresses.GATEWAY_CHAIN_ID
+    decryption_contract: str = to_checksum_address(addresses.DECRYPTION_VERIFYING_CONTRACT)
 
     def to_json(self) -> str:
-        return json.dumps({"n": self.n, "t": self.t, "signers": list(self.signers),
-                           "ports": list(self.ports), "ks_base_log": self.ks_base_log,
-                           "ks_level": self.ks_level}, indent=2)
+        d = dataclasses.asdict(self)
+        d["signers"], d["ports"] = list(self.signers), list(self.ports)
+        return json.dumps(d, indent=2)
 
     @classmethod
     def load(cls, kms_dir: str | os.PathLike) -> PublicConfig:
         d = json.loads((Path(kms_dir) / "public" / "kms.json").read_text())
-        return cls(d["n"], d["t"], tuple(d["signers"]), tuple(d["ports"]), d["ks_base_log"],
-                   d["ks_level"])
+        d["signers"], d["ports"] = tuple(d["signers"]), tuple(d["ports"])
+        return cls(**d)
 
 
 def _write_secret(path: Path, data: bytes) -> None:
