@@ -63,3 +63,12 @@ def test_input_tfhe(h: Harnesses) -> None:
     handles, proof = net.encrypt_inputs([(77, FheType.Uint8)], net.address(net.alice), h.addr[U8])
     ok, got = h.run(U8, "input(bytes32,bytes)", handles[0], proof)
     assert ok and got == 77
+
+
+def test_rand_tfhe(h: Harnesses) -> None:
+    ok, a = h.run(U8, "rand()")
+    assert ok and 0 <= a < 256
+    ok, b = h.run(U8, "randBounded(uint8)", 16)
+    assert ok and 0 <= b < 16
+    ok, c = h.run("FHETestEbool", "rand()")
+    assert ok and c in (0, 1)
