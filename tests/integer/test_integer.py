@@ -371,7 +371,8 @@ def test_bad_input(insecure, default):
 # -- bootstrap counts (FheUint64), against tfhe-rs's ---------------------------------------
 
 def test_pbs_counts_uint64(insecure):
-    client, server = insecure
+    client, shared = insecure
+    server = IntegerServerKey(shared.shortint, carry="parallel")
     a, b = client.encrypt(123456789, 64), client.encrypt(987654321, 64)
     c = client.encrypt(1, 1)
 
@@ -390,6 +391,21 @@ def test_pbs_counts_uint64(insecure):
     sequential = IntegerServerKey(server.shortint, carry="sequential")
     assert count(lambda: sequential.add(a, b)) <= 63
     assert client.decrypt(sequential.add(a, b)) == 123456789 + 987654321
+    assert client.decrypt(server.add(a, b)) == 123456789 + 987654321
+
+
+@pytest.mark.parametrize("carry", ["parallel", "sequential"])
+def test_both_carry_modes(insecure, carry):
+    client, shared = insecure
+    server = IntegerServerKey(shared.shortint, carry=carry)
+    m = (1 << 32) - 1
+    for x, y in [(m, 1), (0x89ABCDEF, 0x76543211), (0, m)]:
+        a, b = client.encrypt(x, 32), client.encrypt(y, 32)
+        assert client.decrypt(server.add(a, b)) == (x + y) & m
+        assert client.decrypt(server.sub(a, b)) == (x - y) & m
+    a, b = client.encrypt(201, 8), client.encrypt(13, 8)
+    assert client.decrypt(server.mul(a, b)) == 201 * 13 & 0xFF
+    assert client.decrypt(server.div(a, b)) == 201 // 13
 
 
 # -- DEFAULT (128-bit) parameters: a fixed sample for 8 and 64 bits ------------------------
