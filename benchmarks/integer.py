@@ -6,7 +6,7 @@
 Prints a table (ms, bootstraps) and with --json writes a list of
 {"op", "type", "ms", "pbs"} plus {"op": "compressed_bytes", "type", "bytes"} per type.
 Every batch runs on all cores (numba threads). Quadratic operations (mul, div, rem, mulDiv
-with an encrypted operand) are skipped above 64 bits unless --all: they take minutes.
+with an encrypted operand) are skipped above 64 bits (mulDiv above 32) unless --all.
 Keys come from .cache/test-keys/ when present (as the tests cache them), else are generated.
 """
 
@@ -110,12 +110,13 @@ def main() -> None:
     ap.add_argument("--types", default=",".join(TYPES), help="comma-separated type names")
     ap.add_argument("--ops", default="", help="comma-separated operation names (default all)")
     ap.add_argument("--all", action="store_true", help="also quadratic ops above 64 bits")
-    ap.add_argument("--carry", default="parallel", choices=["parallel", "sequential"])
+    ap.add_argument("--carry", default="auto", choices=["auto", "parallel", "sequential"])
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args()
     params = PARAMETER_SETS_BY_NAME[args.params]
     client, server = load_keys(params)
-    server.carry_mode = args.carry
+    if args.carry != "auto":
+        server.carry_mode = args.carry
     wanted = set(filter(None, args.ops.split(",")))
     results: list[dict] = []
     # warm up the compiled kernels
@@ -124,7 +125,7 @@ def main() -> None:
     server.shl(w, w)
     server.from_bytes(server.to_bytes(w))
     server.random(b"warm", 8)
-    print(f"# {params.name}, {numba.get_num_threads()} threads, carry={args.carry}")
+    print(f"# {params.name}, {numba.get_num_threads()} threads, carry={server.carry_mode}")
     print(f"{'type':<10} {'op':<16} {'ms':>10} {'pbs':>7}")
     for tname in args.types.split(","):
         bits = TYPES[tname]
