@@ -5,13 +5,14 @@ keyswitch, bootstrap), `tfhe.shortint` (2-bit message + 2-bit carry blocks, look
 tables), `tfhe.keys` (ClientKey, ServerKey, files).
 """
 
-from .keys import ClientKey, KeyFileError, ServerKey, generate_keys
+from .keys import ClientKey, CompressedServerKey, KeyFileError, ServerKey, generate_keys
 from .params import DEFAULT, INSECURE_TEST_PARAMS, PARAMETER_SETS_BY_NAME, Parameters
 
 __all__ = [
     "DEFAULT",
     "INSECURE_TEST_PARAMS",
     "ClientKey",
+    "CompressedServerKey",
     "KeyFileError",
     "PARAMETER_SETS_BY_NAME",
     "Parameters",

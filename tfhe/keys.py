@@ -24,7 +24,7 @@ import numpy as np
 
 from .core import fft_batch
 from .core.csprng import Csprng
-from .core.ggsw import bootstrap_key
+from .core.ggsw import bootstrap_key_bodies, bootstrap_key_from_bodies
 from .core.lwe import keyswitch_key
 from .params import PARAMETER_SETS, Parameters
 
@@ -90,29 +90,14 @@ class ServerKey:
     @classmethod
     def generate(cls, client_key: ClientKey, rng: Csprng | None = None,
                  progress: bool = False) -> ServerKey:
-        p = client_key.params
-        rng = rng or Csprng.from_os()
-        bar = None
-        if progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=p.lwe_dimension + 1, desc="server key", unit="key bit",
-                       leave=True)
+        """Generate through the compressed form, so both describe the very same key."""
+        bar = _progress_bar(client_key.params, progress, "server key", 2)
         try:
-            ksk = keyswitch_key(client_key.big_lwe_key, client_key.lwe_key, p.ks_base_log,
-                                p.ks_level, p.lwe_noise_log2, rng.fork(b"ksk"))
-            # keep the top 32 bits, rounded: the rest is far below the TUniform(2^45) noise
-            ksk = ((ksk + np.uint64(1 << 31)) >> np.uint64(32)).astype(np.uint32)
-            if bar is not None:
-                bar.update(1)
-            plan = fft_batch.make_plan(p.polynomial_size)
-            bsk = bootstrap_key(client_key.lwe_key, client_key.glwe_key, p.pbs_base_log,
-                                p.pbs_level, p.glwe_noise_log2, rng.fork(b"bsk"), plan,
-                                progress=bar.update if bar is not None else None)
+            compressed = CompressedServerKey.generate(client_key, rng, bar)
+            return compressed.decompress(bar)
         finally:
             if bar is not None:
                 bar.close()
-        return cls(p, ksk, bsk, plan)
 
     def save(self, path: str | os.PathLike) -> None:
         _save(path, "server", self.params, {"ksk": self.ksk, "bsk": self.bsk})
@@ -121,6 +106,86 @@ class ServerKey:
     def load(cls, path: str | os.PathLike, params: Parameters | None = None) -> ServerKey:
         p, arrays = _load(path, "server", params)
         return cls(p, arrays["ksk"], arrays["bsk"], fft_batch.make_plan(p.polynomial_size))
+
+
+def _progress_bar(params: Parameters, progress: bool, desc: str, passes: int):
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=passes * (params.lwe_dimension + 1), desc=desc, unit="key bit")
+
+
+@dataclass(frozen=True, eq=False)
+class CompressedServerKey:
+    """The server key as bodies plus the public seed of its masks (about a third the size).
+
+    Masks are the output of a ChaCha20 stream keyed by `mask_seed`: anyone can regenerate
+    them, and they reveal nothing (they are uniform and independent of the secrets).
+    """
+
+    params: Parameters
+    mask_seed: np.ndarray  # (32,) uint8, public
+    ksk_bodies: np.ndarray  # (kN * ks_level,) uint64
+    bsk_bodies: np.ndarray  # (n, (k+1) * pbs_level, N) uint64
+
+    def __repr__(self) -> str:
+        return f"CompressedServerKey({self.params.name}, {self.size_bytes / 2**20:.1f} MiB)"
+
+    @property
+    def size_bytes(self) -> int:
+        return self.mask_seed.nbytes + self.ksk_bodies.nbytes + self.bsk_bodies.nbytes
+
+    def _mask_streams(self) -> tuple[Csprng, Csprng]:
+        seed = Csprng(self.mask_seed.tobytes())
+        return seed.fork(b"ksk-mask"), seed.fork(b"bsk-mask")
+
+    @classmethod
+    def generate(cls, client_key: ClientKey, rng: Csprng | None = None,
+                 bar=None) -> CompressedServerKey:
+        p = client_key.params
+        rng = rng or Csprng.from_os()
+        compressed = cls(p, np.frombuffer(os.urandom(32), dtype=np.uint8).copy(),
+                         np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint64))
+        ksk_masks, bsk_masks = compressed._mask_streams()
+        ksk = keyswitch_key(client_key.big_lwe_key, client_key.lwe_key, p.ks_base_log,
+                            p.ks_level, p.lwe_noise_log2, rng.fork(b"ksk-noise"), ksk_masks)
+        if bar is not None:
+            bar.update(1)
+        bodies = bootstrap_key_bodies(client_key.lwe_key, client_key.glwe_key, p.pbs_base_log,
+                                      p.pbs_level, p.glwe_noise_log2, rng.fork(b"bsk-noise"),
+                                      bsk_masks, bar.update if bar is not None else None)
+        return cls(p, compressed.mask_seed, np.ascontiguousarray(ksk[:, :, -1].reshape(-1)),
+                   bodies)
+
+    def decompress(self, bar=None) -> ServerKey:
+        """Regenerate the masks and build the evaluation key (Fourier domain, 32-bit KSK)."""
+        p = self.params
+        ksk_masks, bsk_masks = self._mask_streams()
+        n_in = p.big_lwe_dimension
+        rows = n_in * p.ks_level
+        ksk = np.empty((rows, p.lwe_dimension + 1), dtype=np.uint64)
+        ksk[:, :-1] = ksk_masks.uniform_u64((rows, p.lwe_dimension))
+        ksk[:, -1] = self.ksk_bodies
+        # keep the top 32 bits, rounded: the rest is far below the TUniform(2^45) noise
+        ksk32 = ((ksk + np.uint64(1 << 31)) >> np.uint64(32)).astype(np.uint32)
+        if bar is not None:
+            bar.update(1)
+        plan = fft_batch.make_plan(p.polynomial_size)
+        bsk = bootstrap_key_from_bodies(self.bsk_bodies, p.glwe_dimension, bsk_masks, plan,
+                                        bar.update if bar is not None else None)
+        return ServerKey(p, ksk32.reshape(n_in, p.ks_level, p.lwe_dimension + 1), bsk, plan)
+
+    def save(self, path: str | os.PathLike) -> None:
+        _save(path, "compressed-server", self.params, {
+            "mask_seed": self.mask_seed, "ksk_bodies": self.ksk_bodies,
+            "bsk_bodies": self.bsk_bodies})
+
+    @classmethod
+    def load(cls, path: str | os.PathLike,
+             params: Parameters | None = None) -> CompressedServerKey:
+        p, a = _load(path, "compressed-server", params)
+        return cls(p, a["mask_seed"], a["ksk_bodies"], a["bsk_bodies"])
 
 
 def generate_keys(params: Parameters, progress: bool = False) -> tuple[ClientKey, ServerKey]:

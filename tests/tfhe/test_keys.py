@@ -93,3 +93,29 @@ def test_saving_is_atomic(saved, tmp_path, insecure_keys):
     ck, _ = insecure_keys
     ck.save(tmp_path / "k")
     assert [p.name for p in tmp_path.iterdir()] == ["k"]
+
+
+def test_compressed_server_key_regenerates_the_same_key(insecure_keys, tmp_path):
+    """Bodies + public mask seed rebuild exactly the evaluation key, and it bootstraps."""
+    from tfhe import CompressedServerKey
+    from tfhe.shortint import ShortintClientKey, ShortintServerKey
+
+    ck, _ = insecure_keys
+    compressed = CompressedServerKey.generate(ck)
+    sk = compressed.decompress()
+    compressed.save(tmp_path / "c")
+    again = CompressedServerKey.load(tmp_path / "c", INSECURE_TEST_PARAMS).decompress()
+    assert np.array_equal(again.ksk, sk.ksk) and np.array_equal(again.bsk, sk.bsk)
+    assert compressed.size_bytes < sk.size_bytes / 2
+    c, s = ShortintClientKey(ck), ShortintServerKey(again)
+    lut = s.lookup_table(lambda m: (m + 3) % 16)
+    out = s.apply_lookup_tables([c.encrypt_raw(v) for v in range(16)], lut)
+    assert [c.decrypt_message_and_carry(x) for x in out] == [(v + 3) % 16 for v in range(16)]
+
+
+def test_compressed_key_file_is_not_a_server_key(insecure_keys, tmp_path):
+    from tfhe import CompressedServerKey
+
+    CompressedServerKey.generate(insecure_keys[0]).save(tmp_path / "c")
+    with pytest.raises(KeyFileError, match="compressed-server key, expected a server key"):
+        ServerKey.load(tmp_path / "c")

@@ -21,13 +21,17 @@ def _body_from_masks(masks: np.ndarray, key: np.ndarray, out: np.ndarray) -> Non
             mul_binary_accumulate(out[r], masks[r, c], key[c])
 
 
-def encrypt(key: np.ndarray, messages: np.ndarray, noise_log2: int, rng: Csprng) -> np.ndarray:
-    """Encrypt torus polynomials messages (m, N) under key (k, N) -> (m, k+1, N)."""
+def encrypt(key: np.ndarray, messages: np.ndarray, noise_log2: int, rng: Csprng,
+            mask_rng: Csprng | None = None) -> np.ndarray:
+    """Encrypt torus polynomials messages (m, N) under key (k, N) -> (m, k+1, N).
+
+    Masks come from `mask_rng` when given (public, regenerable), noise from `rng`.
+    """
     messages = np.asarray(messages, dtype=np.uint64)
     m, n = messages.shape
     k = key.shape[0]
     out = np.empty((m, k + 1, n), dtype=np.uint64)
-    out[:, :k, :] = rng.uniform_u64((m, k, n))
+    out[:, :k, :] = (mask_rng or rng).uniform_u64((m, k, n))
     body = rng.tuniform((m, n), noise_log2) + messages
     _body_from_masks(out[:, :k, :], key, body)
     out[:, k, :] = body
