@@ -42,6 +42,8 @@ def squash_keys(ck: ClientKey) -> tuple[sq.SquashSecretKey, sq.SquashKey]:
     try:
         return sq.SquashSecretKey(np.load(sec_path)), sq.SquashKey.load(key_path)
     except (OSError, ValueError):
+        for stale in CACHE.glob("squash-*"):  # keys for engine keys that were regenerated
+            stale.unlink()
         rng = Csprng.from_os()
         sec = sq.SquashSecretKey.generate(rng.fork(b"secret"))
         key = sq.generate_squash_key(ck.lwe_key, sec, rng.fork(b"bsk"))

@@ -82,3 +82,19 @@ def test_threshold_decryption_of_every_type(default_keys, squash_pair, parties) 
             hi, lo = sq.encrypt128(sec.lwe_key, m, 61, rng)
             lwes.append(sq.to_ints(hi, lo))
         assert _decrypt(material, groups, lwes, bits) == value
+
+
+def test_party_reads_the_tfhe_backend_blob(default_keys) -> None:
+    from fhevm.backends.tfhe import TfheBackend
+    from node.kms.party import parse_blob
+
+    ck, sk = default_keys
+    backend = TfheBackend(sk, ck)
+    ct = IntegerClientKey(ck).encrypt(0xBEEF, 16)
+    back = parse_blob(backend.serialize(ct))
+    assert back.bits == 16 and len(back.blocks) == 8
+    for a, b in zip(ct.blocks, back.blocks, strict=True):
+        assert np.array_equal(a.data, b.data) and (a.degree, a.noise_level) == (
+            b.degree, b.noise_level)
+    with pytest.raises(ValueError):
+        parse_blob(backend.serialize(ct)[:-1])

@@ -342,3 +342,26 @@ def test_start_parties_runs_one_process_per_party(world, tmp_path) -> None:
         launch.stop_parties(procs)
     assert all(p.poll() is not None for p in procs)
     assert to_canonical_address(cfg.signers[0])
+
+
+def test_peers_ignore_shares_with_a_bad_signature(world) -> None:
+    _, cfg, _, handles, values, _ = world
+    node = FakeNode()
+    node.public.add(handles[8])
+    extra = secrets.token_bytes(4)
+
+    async def go(urls, parties):
+        body = {"handles": ["0x" + handles[8].hex()], "extraData": "0x" + extra.hex()}
+        shares = await client._post_all(urls, "/v1/public-decrypt/share", body, 60)
+        session = Party.public_session([handles[8]], extra)
+        assert sorted(parties[0].verified_shares(session, shares)) == [1, 2, 3, 4]
+        forged = [dict(s) for s in shares]
+        forged[1]["shares"] = [[hex(secrets.randbelow(F.P)) for _ in row]
+                               for row in forged[1]["shares"]]  # signature no longer matches
+        forged[2]["index"] = 4  # party 3's share passed off as party 4's
+        assert sorted(parties[0].verified_shares(session, forged)) == [1, 4]
+        signed = await client._post_all(urls, "/v1/public-decrypt/sign",
+                                        {**body, "responses": forged}, 60)
+        assert {int(a["values"][0]) for a in signed} == {values[8]}
+
+    _run(world, node, go)
