@@ -631,19 +631,28 @@ class Methods:
         self.d.block_time = ms / 1000 if ms else None
         return True
 
+    def _announce_head(self) -> None:
+        """set* helpers mine a block carrying the change: tell subscribers about it."""
+        rec = self.c.block(self.c.head.block_number)
+        if rec is not None:
+            self.d._notify(rec)
+
     def anvil_setBalance(self, params: list) -> None:
         a = P.address(P.arg(params, 0, "address"))
         self.c.set_account(a, balance=P.quantity(P.arg(params, 1, "balance"), "balance"))
+        self._announce_head()
         return None
 
     def anvil_setCode(self, params: list) -> None:
         a = P.address(P.arg(params, 0, "address"))
         self.c.set_account(a, code=P.data(P.arg(params, 1, "code"), "code"))
+        self._announce_head()
         return None
 
     def anvil_setNonce(self, params: list) -> None:
         a = P.address(P.arg(params, 0, "address"))
         self.c.set_account(a, nonce=P.quantity(P.arg(params, 1, "nonce"), "nonce"))
+        self._announce_head()
         return None
 
     def anvil_setStorageAt(self, params: list) -> bool:
@@ -651,6 +660,7 @@ class Methods:
         slot = P.quantity(P.arg(params, 1, "slot"), "slot")
         val = int.from_bytes(P.data(P.arg(params, 2, "value"), "value", 32), "big")
         self.c.set_account(a, slot=(slot, val))
+        self._announce_head()
         return True
 
 

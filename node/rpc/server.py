@@ -34,6 +34,23 @@ CHEAP_CONTROLS = {"evm_snapshot", "evm_increaseTime", "evm_setNextBlockTimestamp
 MAX_BATCH = 1000
 
 
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, GET, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Authorization",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+@web.middleware
+async def cors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Any origin may call, as with anvil and hardhat: dapps in a browser use the devnet."""
+    response = await handler(request)
+    if not isinstance(response, web.WebSocketResponse):
+        response.headers.update(CORS_HEADERS)
+    return response
+
+
 def _err(req_id: Any, e: RpcError) -> dict:
     return {"jsonrpc": "2.0", "id": req_id, "error": e.to_json()}
 
@@ -51,8 +68,9 @@ class RpcServer:
 
     # ----------------------------------------------------------------- app
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY)
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[cors])
         app.router.add_route("POST", "/", self.http)
+        app.router.add_route("OPTIONS", "/", self.preflight)
         app.router.add_route("GET", "/", self.ws_or_info)
         app.on_startup.append(self._startup)
         app.on_cleanup.append(self._cleanup)
@@ -91,6 +109,9 @@ class RpcServer:
         if reply is None:
             return web.Response(status=204)
         return web.Response(body=reply, content_type="application/json")
+
+    async def preflight(self, request: web.Request) -> web.Response:
+        return web.Response(status=204)
 
     @staticmethod
     def _json(obj: Any, status: int = 200) -> web.Response:

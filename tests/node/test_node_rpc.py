@@ -185,3 +185,15 @@ def test_sign_and_typed_data(node_url: str) -> None:
     assert Account.recover_message(encode_typed_data(full_message=typed), signature=sig) == DEV0
     locked = rpc(node_url, "eth_sign", ["0x000000000000000000000000000000000000dEaD", "0x00"])
     assert locked["error"]["code"] == -32000
+
+
+def test_cors_for_browser_dapps(node_url: str) -> None:
+    req = urllib.request.Request(node_url, method="OPTIONS",
+                                 headers={"Origin": "http://localhost:3000",
+                                          "Access-Control-Request-Method": "POST"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.headers["Access-Control-Allow-Origin"] == "*"
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}).encode()
+    req = urllib.request.Request(node_url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.headers["Access-Control-Allow-Origin"] == "*"
