@@ -6,8 +6,9 @@
 The compiler is the npm `solc` pinned in package.json (run `npm install` first); we talk
 to it through its standard-JSON interface (contracts/solc_standard_json.js). Settings are
 fixed here: EVM version prague, optimizer on. Every contract, library and interface in
-lib/, config/ and test/ gets an artifact `<Name>.json` with its ABI, creation bytecode
-and runtime bytecode (interfaces have empty bytecode; their ABI is what matters).
+lib/, config/, test/, token/ and apps/ gets an artifact `<Name>.json` with its ABI,
+creation bytecode and runtime bytecode (interfaces have empty bytecode; their ABI is what
+matters).
 
 This module only uses the standard library so that any part of the project may import it.
 """
@@ -28,7 +29,7 @@ SOLC_SCRIPT = CONTRACTS_DIR / "solc_standard_json.js"
 
 # Folders of contracts/ whose .sol files are compiled; source unit names are their paths
 # relative to contracts/ (e.g. "lib/FHE.sol"), so artifacts do not depend on the checkout.
-SOURCE_FOLDERS = ("lib", "config", "test")
+SOURCE_FOLDERS = ("lib", "config", "test", "token", "apps")
 
 SETTINGS: dict = {
     "evmVersion": "prague",
