@@ -6,7 +6,8 @@
 Prints a table (ms, bootstraps) and with --json writes a list of
 {"op", "type", "ms", "pbs"} plus {"op": "compressed_bytes", "type", "bytes"} per type.
 Every batch runs on all cores (numba threads). Quadratic operations (mul, div, rem, mulDiv
-with an encrypted operand) are skipped above 64 bits (mulDiv above 32) unless --all.
+and their scalar forms) are skipped above --quadratic-max-bits (64; mulDiv above half of it)
+unless --all.
 Keys come from .cache/test-keys/ when present (as the tests cache them), else are generated.
 """
 
@@ -110,6 +111,8 @@ def main() -> None:
     ap.add_argument("--types", default=",".join(TYPES), help="comma-separated type names")
     ap.add_argument("--ops", default="", help="comma-separated operation names (default all)")
     ap.add_argument("--all", action="store_true", help="also quadratic ops above 64 bits")
+    ap.add_argument("--quadratic-max-bits", type=int, default=64,
+                    help="widest type for mul/div/rem (mulDiv: half of it)")
     ap.add_argument("--carry", default="auto", choices=["auto", "parallel", "sequential"])
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args()
@@ -132,7 +135,8 @@ def main() -> None:
         for op, thunk in operations(server, client, bits):
             if wanted and op not in wanted:
                 continue
-            if op in QUADRATIC and bits > (32 if op == "mulDiv" else 64) and not args.all:
+            limit = args.quadratic_max_bits // (2 if op == "mulDiv" else 1)
+            if op in QUADRATIC and bits > limit and not args.all:
                 continue
             before = server.pbs_count
             t0 = time.perf_counter()
