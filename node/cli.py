@@ -111,11 +111,15 @@ def start(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    from node.fhe import BackendUnavailable, default_backend
+    from node.fhe import BackendUnavailable, available_backends, default_backend
 
     if args.backend is None:
         args.backend = default_backend()
         print(f"backend: {args.backend} (default; pass --backend to choose)")
+    elif args.backend not in available_backends():
+        sys.exit(f"fhevm-node: backend {args.backend!r} is not available in this checkout "
+                 f"(available: {', '.join(available_backends())}).\n"
+                 "Try `fhevm-node start --backend clear`.")
     os.makedirs(args.data_dir, exist_ok=True)
     ensure_keys(args.data_dir, args.backend)
     try:

@@ -61,3 +61,18 @@ def test_tfhe_keygen_stores_keys_once(tmp_path: Path) -> None:
     assert keys["tfhe/server_key"] > 1_000_000
     again = cli("keygen", "--data-dir", str(data), "--backend", "tfhe", env=env)
     assert again.returncode == 0 and "loaded 2 key blob(s)" in again.stdout
+
+
+def test_unavailable_backend_is_refused_before_keygen(tmp_path: Path) -> None:
+    import importlib
+
+    try:
+        backends = importlib.import_module("fhevm.backends").available_backends()
+    except Exception:
+        backends = ["clear"]
+    if "tfhe" in backends:
+        return  # nothing to refuse once fhevm runs tfhe
+    out = cli("start", "--backend", "tfhe", "--data-dir", str(tmp_path / "d"))
+    assert out.returncode != 0
+    assert "--backend clear" in out.stderr and "not available" in out.stderr
+    assert not (tmp_path / "d" / "chain.sqlite3").exists()
