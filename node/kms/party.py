@@ -91,9 +91,11 @@ class RpcSource:
     """Fetch ciphertexts from the node (JSON-RPC `fhevm_getCiphertext`) and squash them
     locally with the public squash key (loaded on first use: 812 MiB)."""
 
-    def __init__(self, rpc: JsonRpc, public_dir: Path, cfg: PublicConfig) -> None:
+    def __init__(self, rpc: JsonRpc, public_dir: Path, cfg: PublicConfig,
+                 keys: tuple | None = None) -> None:
+        """keys: (ksk, SquashKey) already in memory, else loaded from public_dir."""
         self.rpc, self.public_dir, self.cfg = rpc, public_dir, cfg
-        self._keys: tuple | None = None
+        self._keys = keys
         self._cache: dict[bytes, Squashed] = {}
 
     def _load(self) -> tuple:

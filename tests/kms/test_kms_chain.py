@@ -1,0 +1,126 @@
+"""End to end on DEFAULT: an in-memory fhEVM chain (tests.fhevm.harness) whose KMS verifier
+knows the dealt party addresses; parties read the chain's ACL through eth_call, fetch the
+ciphertext, squash it and decrypt; the proof passes verifyDecryptionEIP712KMSSignatures."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from eth_abi import decode
+from eth_account import Account
+from eth_utils import to_canonical_address
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from fhevm.backends.tfhe import TfheBackend  # noqa: E402
+from fhevm.types import FheType  # noqa: E402
+from node.kms import client, dealer, launch  # noqa: E402
+from node.kms.acl import AclClient, JsonRpc  # noqa: E402
+from node.kms.party import Party, RpcSource  # noqa: E402
+from tests.fhevm.harness import ACL, KMS, Devnet, call_data  # noqa: E402
+from tfhe import DEFAULT  # noqa: E402
+
+VERIFY = "verifyDecryptionEIP712KMSSignatures(bytes32[],bytes,bytes)"
+
+
+@pytest.fixture(scope="module")
+def chain(default_keys, squash_pair, tmp_path_factory):
+    ck, sk = default_keys
+    sec, key = squash_pair
+    net = Devnet(TfheBackend(sk, ck))
+    kms_dir = tmp_path_factory.mktemp("kms-chain")
+    cfg = dealer.deal_shares(kms_dir, sec.lwe_key, 4, 1, DEFAULT.ks_base_log, DEFAULT.ks_level,
+                             base_port=0)
+    out = net.send(KMS, call_data("defineNewContext(address[],uint256)",
+                                  [to_canonical_address(a) for a in cfg.signers], 2),
+                   sender=net.owner_key)
+    assert out.success, out.reason
+    return net, kms_dir, cfg, (sk.ksk, key)
+
+
+def _rpc_app(net: Devnet) -> web.Application:
+    async def rpc(request: web.Request) -> web.Response:
+        body = await request.json()
+        method, params = body["method"], body["params"]
+        if method == "eth_call":
+            out = net.call(bytes.fromhex(params[0]["to"][2:]),
+                           bytes.fromhex(params[0]["data"][2:]))
+            result = {"result": "0x" + out.output.hex()} if out.success else {
+                "error": {"code": 3, "message": out.reason}}
+        elif method == "fhevm_getCiphertext":
+            blob = net.rt.store.get(bytes.fromhex(params[0][2:]))
+            result = {"result": None if blob is None else "0x" + blob.hex()}
+        else:
+            result = {"error": {"code": -32601, "message": method}}
+        return web.json_response({"jsonrpc": "2.0", "id": body["id"], **result})
+
+    app = web.Application(client_max_size=2**26)
+    app.router.add_post("/", rpc)
+    return app
+
+
+async def _with_parties(net, kms_dir, cfg, keys, fn):
+    runners = []
+    node = web.AppRunner(_rpc_app(net))
+    await node.setup()
+    site = web.TCPSite(node, "127.0.0.1", 0)
+    await site.start()
+    runners.append(node)
+    port = site._server.sockets[0].getsockname()[1]
+    rpc = JsonRpc(f"http://127.0.0.1:{port}/")
+    source = RpcSource(rpc, kms_dir / "public", cfg, keys)  # shared: one squash
+    urls = []
+    try:
+        for j in range(1, cfg.n + 1):
+            pdir = kms_dir / f"party-{j}"
+            party = Party(dealer.load_party(pdir), cfg, AclClient(rpc), source, pdir)
+            r = web.AppRunner(party.app())
+            await r.setup()
+            s = web.TCPSite(r, "127.0.0.1", 0)
+            await s.start()
+            runners.append(r)
+            urls.append(f"http://127.0.0.1:{s._server.sockets[0].getsockname()[1]}")
+        return await fn(urls)
+    finally:
+        for r in runners:
+            await r.cleanup()
+
+
+def test_public_and_user_decryption_on_chain(chain) -> None:
+    net, kms_dir, cfg, keys = chain
+    h_pub = net.handle("fheRand(uint8)", int(FheType.Uint8))
+    h_user = net.handle("fheRand(uint8)", int(FheType.Bool))
+    h_secret = net.handle("trivialEncrypt(uint256,uint8)", 1, int(FheType.Bool))
+    user = Account.create()
+    for data in (call_data("allowForDecryption(bytes32[])", [h_pub]),
+                 call_data("allow(bytes32,address)", h_user, to_canonical_address(user.address))):
+        out = net.send(net.probe, call_data("exec(address,bytes)", ACL, data))
+        assert out.success, out.reason
+    probe = "0x" + net.probe.hex()
+
+    async def go(urls):
+        pub = await client.public_decrypt(urls, cfg, [h_pub])
+        with pytest.raises(client.KmsError):  # not marked publicly decryptable
+            await client.public_decrypt(urls, cfg, [h_user])
+        req, sk = client.user_request(user.key, cfg, [(h_user, probe)], [probe])
+        mine = await client.user_decrypt(urls, cfg, req, sk)
+        req, sk = client.user_request(user.key, cfg, [(h_secret, probe)], [probe])
+        with pytest.raises(client.KmsError):  # the user is not allowed on this one
+            await client.user_decrypt(urls, cfg, req, sk)
+        return pub, mine
+
+    pub, mine = asyncio.run(_with_parties(net, kms_dir, cfg, keys, go))
+    assert pub.values == [net.rt.decrypt(h_pub)]
+    assert mine == [net.rt.decrypt(h_user)]
+    out = net.call(KMS, call_data(VERIFY, [h_pub], pub.decrypted_result, pub.proof))
+    assert out.success and decode(["bool"], out.output) == (True,)
+    forged = (pub.values[0] ^ 1).to_bytes(32, "big")
+    out = net.call(KMS, call_data(VERIFY, [h_pub], forged, pub.proof))
+    assert not out.success and "KMSInvalidSigner" in out.reason
+    assert launch.party_urls(cfg)  # ports 0..3 here: parties bound to ephemeral ports
