@@ -411,6 +411,7 @@ class IntegerServerKey:
         """Reduce each group of bits: 'all' (AND), 'any' (OR), 'nall' (NAND), 'none' (NOR).
 
         Sums of up to five bits go through one table; every level is one batch for all groups.
+        'any' and 'none' also take blocks up to 3 (nonzero or not): five sum to at most 15.
         """
         inner = "all" if kind in ("all", "nall") else "any"
         groups = self._ensure(groups, 1)
@@ -419,7 +420,7 @@ class IntegerServerKey:
         for gi, g in enumerate(groups):
             if not g:
                 raise ValueError("empty reduction")
-            if len(g) == 1 and kind in ("all", "any"):
+            if len(g) == 1 and kind in ("all", "any") and g[0].degree <= 1:
                 results[gi] = g[0]
             else:
                 live[gi] = g
@@ -482,6 +483,22 @@ class IntegerServerKey:
             lut = self._blut(("eq1", negate), lambda x, y: int((x == y) != negate))
             xa, xb = self._ensure([a.blocks, b.blocks], 1)
             return RadixCiphertext(self._bivariate([(xa[0], xb[0])], [lut]), 1)
+        if isinstance(b, int):
+            # a == b iff every a_j - b_j is zero: digits 0 and 3 need no bootstrap (a_j and
+            # 3 - a_j), the others one; then sums of five blocks are tested for zero.
+            (xa,) = self._ensure([a.blocks], 1)
+            zeros, cts, luts = [], [], []
+            for x, d in zip(xa, self._digits(b, a.num_blocks), strict=True):
+                if d == 0:
+                    zeros.append(x)
+                elif d == 3:
+                    zeros.append(self._not_block(x))
+                else:
+                    cts.append(x)
+                    luts.append(self._lut(("sne", d), lambda v, d=d: int(v % 4 != d)))
+            zeros += self._pbs(cts, luts)
+            (r,) = self._reduce_bits([zeros], "any" if negate else "none")
+            return RadixCiphertext([r], 1)
         bits = self._eq_bits(a, b)
         (r,) = self._reduce_bits([bits], "nall" if negate else "all")
         return RadixCiphertext([r], 1)
