@@ -199,10 +199,10 @@ def generate_compact_keys(client_key: ClientKey, rng: Csprng | None = None,
     pke = params or PKE_FOR.get(p.name)
     if pke is None:
         raise ValueError(f"no compact public key parameters for {p.name}")
-    if pke.compute_name != p.name:
-        raise ValueError(f"{pke.name} pairs with {pke.compute_name}, not {p.name}")
     if p.secure and not pke.secure:
         raise ValueError("insecure compact public key parameters for a secure key")
+    if pke.compute_name != p.name:
+        raise ValueError(f"{pke.name} pairs with {pke.compute_name}, not {p.name}")
     if (pke.message_modulus, pke.carry_modulus) != (p.message_modulus, p.carry_modulus):
         raise ValueError("message and carry moduli differ from the compute parameters")
     if 2 * pke.lwe_dimension < MAX_LIST_BITS:
