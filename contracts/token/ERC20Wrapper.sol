@@ -160,10 +160,16 @@ contract ERC20Wrapper is ConfidentialTokenBase, IERC7984ERC20Wrapper {
         emit UnwrapRequested(to, unwrapRequestId, burnt);
     }
 
-    /// @dev Calls the underlying token; accepts no return data or `true` (as SafeERC20).
+    /// @dev Calls the underlying token; accepts no return data or `true` (as SafeERC20) and
+    ///      passes the token's revert reason on.
     function _safeCall(bytes memory data) private {
         address token = address(_underlying);
         (bool ok, bytes memory ret) = token.call(data);
+        if (!ok && ret.length > 0) {
+            assembly ("memory-safe") {
+                revert(add(ret, 32), mload(ret))
+            }
+        }
         if (!ok || (ret.length == 0 ? token.code.length == 0 : !abi.decode(ret, (bool)))) {
             revert SafeERC20FailedOperation(token);
         }
