@@ -92,7 +92,7 @@ def share_key(lwe_key: np.ndarray, n: int, t: int) -> list[KeyShare]:
 
 def deal(kms_dir: str | os.PathLike, small_lwe_key: np.ndarray, ksk: np.ndarray,
          ks_base_log: int, ks_level: int, n: int = 4, t: int = 1,
-         base_port: int = DEFAULT_BASE_PORT) -> PublicConfig:
+         base_port: int = DEFAULT_BASE_PORT, **domains: object) -> PublicConfig:
     """Generate and write all KMS key material (takes ~1 minute for the squash key)."""
     check_parameters(n, t)
     kms_dir = Path(kms_dir)
@@ -103,15 +103,17 @@ def deal(kms_dir: str | os.PathLike, small_lwe_key: np.ndarray, ksk: np.ndarray,
     sq.generate_squash_key(small_lwe_key, secret, rng.fork(b"squash bsk")).save(
         public / "squash.bsk")
     np.save(public / "ksk.npy", ksk)
-    cfg = deal_shares(kms_dir, secret.lwe_key, n, t, ks_base_log, ks_level, base_port)
+    cfg = deal_shares(kms_dir, secret.lwe_key, n, t, ks_base_log, ks_level, base_port,
+                      **domains)
     del secret
     return cfg
 
 
 def deal_shares(kms_dir: str | os.PathLike, squash_lwe_key: np.ndarray, n: int, t: int,
                 ks_base_log: int, ks_level: int,
-                base_port: int = DEFAULT_BASE_PORT) -> PublicConfig:
-    """Write the party directories and public/kms.json for an existing squash key."""
+                base_port: int = DEFAULT_BASE_PORT, **domains: object) -> PublicConfig:
+    """Write the party directories and public/kms.json for an existing squash key.
+    `domains`: chain_id, gateway_chain_id, decryption_contract when genesis overrides them."""
     check_parameters(n, t)
     kms_dir = Path(kms_dir)
     (kms_dir / "public").mkdir(parents=True, exist_ok=True)
@@ -123,7 +125,7 @@ def deal_shares(kms_dir: str | os.PathLike, squash_lwe_key: np.ndarray, n: int, 
         for j in range(1, n + 1)
     )
     cfg = PublicConfig(n, t, signers, tuple(base_port + j for j in range(n)), ks_base_log,
-                       ks_level)
+                       ks_level, **domains)  # type: ignore[arg-type]
     (kms_dir / "public" / "kms.json").write_text(cfg.to_json())
     return cfg
 

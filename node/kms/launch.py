@@ -27,16 +27,20 @@ def kms_dir(data_dir: str | os.PathLike) -> Path:
 
 
 def ensure_dealt(data_dir: str | os.PathLike, client_key, server_key, n: int = 4, t: int = 1,
-                 base_port: int = dealer.DEFAULT_BASE_PORT) -> dealer.PublicConfig:
-    """Deal the KMS key material once (about a minute): returns the public config. The
-    caller should drop the engine's client key from the data directory afterwards, or the
-    node still holds a full decryption key."""
+                 base_port: int = dealer.DEFAULT_BASE_PORT,
+                 **domains: object) -> dealer.PublicConfig:
+    """Deal the KMS key material once (about a minute): returns the public config. Put
+    cfg.signers and threshold t + 1 in the genesis FhevmConfig (kms_signers,
+    kms_threshold). `domains` (chain_id, gateway_chain_id, decryption_contract) must match
+    the genesis FhevmConfig when it overrides the defaults. The caller should drop the
+    engine's client key from the data directory afterwards, or the node still holds a full
+    decryption key."""
     d = kms_dir(data_dir)
     if (d / "public" / "kms.json").exists():
         return dealer.PublicConfig.load(d)
     p = client_key.params
     return dealer.deal(d, client_key.lwe_key, server_key.ksk, p.ks_base_log, p.ks_level, n, t,
-                       base_port)
+                       base_port, **domains)
 
 
 def party_urls(cfg: dealer.PublicConfig, host: str = "127.0.0.1") -> list[str]:

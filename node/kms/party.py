@@ -43,6 +43,7 @@ from .userenc import encrypt_share
 
 MAX_HANDLES = 64
 MAX_DURATION_DAYS = 365
+MAX_CONTRACTS = 10  # as Zama's gateway
 TYPE_BITS = {0: 1, 1: 4, 2: 8, 3: 16, 4: 32, 5: 64, 6: 128, 7: 160, 8: 256}
 
 Squashed = tuple[list[tuple[int, ...]], list[list[int]]]
@@ -289,6 +290,8 @@ class Party:
         except (KeyError, TypeError, ValueError) as exc:
             raise _bad(web.HTTPBadRequest, f"malformed request: {exc}") from None
         handles = _handles([_hex(h) for h, _ in pairs])
+        if not 0 < len(contracts) <= MAX_CONTRACTS:
+            raise _bad(web.HTTPBadRequest, f"1 to {MAX_CONTRACTS} contract addresses")
         if len(public_key) != 32:
             raise _bad(web.HTTPBadRequest, "publicKey must be a 32-byte X25519 key")
         digest = messages.user_request_digest(self.request_domain, public_key, contracts, start,

@@ -67,3 +67,38 @@ def test_squash_packed_blocks_decrypts(default_keys, squash_pair) -> None:
         assert sq.decode128(phase) == lo_m + 4 * hi_m
         noise = _signed(phase - ((lo_m + 4 * hi_m) << 124))
         assert abs(noise) < 1 << 70  # ~2^64 expected; delta / 2 = 2^123
+
+
+def test_fourier_external_product_is_exact_at_full_size(squash_pair) -> None:
+    """Real key rows times uniform 24-bit digits, N = 2048: every limb product lands within
+    0.25 of an integer (rounding is exact) and matches an integer convolution."""
+    from tfhe.core import fft_batch
+
+    _, key = squash_pair
+    nb, rows, n, h = 2, 9, 2048, 1024
+    width = 3 * sq.LIMBS
+    gen = np.random.default_rng(int.from_bytes(Csprng.from_os().random_bytes(4), "big"))
+    digits = gen.integers(-(1 << 23), (1 << 23) + 1, size=(nb, rows, n)).astype(np.float64)
+    plan = fft_batch.make_plan(n)
+    xr, xi = np.empty(h * nb * rows), np.empty(h * nb * rows)
+    yr, yi = np.empty(h * rows * width), np.empty(h * rows * width)
+    outr, outi = np.empty(h * nb * width), np.empty(h * nb * width)
+    i = int(gen.integers(key.bsk_hi.shape[0]))
+    sq._fold_digits(digits, plan, xr, xi)
+    fft_batch.forward(xr, xi, plan, h, nb * rows)
+    sq._fold_limbs(key.bsk_hi[i], key.bsk_lo[i], plan, 1.0 / h, yr, yi)
+    fft_batch.forward(yr, yi, plan, h, rows * width)
+    sq._multiply(xr, xi, yr, yi, nb, rows, width, outr, outi)
+    fft_batch.inverse(outr, outi, plan, h, nb * width)
+    o_r, o_i = outr.reshape(h, nb, width), outi.reshape(h, nb, width)
+    tr, ti = plan[:h][:, None, None], plan[h:2 * h][:, None, None]
+    vals = np.concatenate([o_r * tr + o_i * ti, o_i * tr - o_r * ti], axis=0)
+    assert np.abs(vals - np.rint(vals)).max() < 0.25
+    limbs = sq._limbs(key.bsk_hi[i], key.bsk_lo[i])
+    b, c, limb = 1, 2, 7
+    exact = [0] * n
+    for r in range(rows):
+        full = np.convolve(digits[b, r].astype(np.int64), limbs[r, c, limb].astype(np.int64))
+        for t in range(n):
+            exact[t] += int(full[t]) - (int(full[t + n]) if t + n < len(full) else 0)
+    assert np.rint(vals[:, b, c * sq.LIMBS + limb]).astype(np.int64).tolist() == exact
