@@ -42,6 +42,10 @@ GENESIS_BASE_FEE = 1_000_000_000
 COINBASE = bytes.fromhex("c014ba5ec014ba5ec014ba5ec014ba5ec014ba5e")
 
 
+class NotFast(Exception):
+    """The transaction needs the EVM: mine it on the writer thread instead."""
+
+
 @dataclass
 class Snapshot:
     head: int
@@ -380,19 +384,21 @@ class DevChain:
         return tx.make_receipt(b"\x01", header.gas_used + 21000, ())
 
     def _timestamp(self) -> int:
+        """Timestamp of the next block (a pending evm_setNextBlockTimestamp is cleared
+        by _commit, once that block exists)."""
         if self.next_timestamp is not None:
-            ts = self.next_timestamp
-            self.next_timestamp = None
-            return max(ts, self.head.timestamp + 1)
+            return max(self.next_timestamp, self.head.timestamp + 1)
         return max(int(time.time()) + self.time_offset, self.head.timestamp + 1)
 
     def mine(self, items: Sequence[tuple[bytes, SignedTransactionAPI]],
-             strict: bool = True, timestamp: int | None = None
+             strict: bool = True, timestamp: int | None = None, only_fast: bool = False
              ) -> tuple[BlockRec, list[tuple[bytes, Exception]]]:
         """Mine one block with these transactions.
 
         strict: any invalid transaction fails the whole call (automine: one tx per block,
         the client hears why). Otherwise invalid ones are skipped and returned.
+        only_fast: raise NotFast, changing nothing, unless every transaction is a plain
+        transfer (the event loop mines those itself: they cannot start FHE work).
         """
         parent = self.head
         ts = timestamp if timestamp is not None else self._timestamp()
@@ -405,6 +411,8 @@ class DevChain:
             for raw, tx in items:
                 receipt = self._fast_transfer(vm, cur, tx) if self.fast_transfers else None
                 comp = None
+                if receipt is None and only_fast:
+                    raise NotFast()
                 if receipt is None:
                     try:
                         receipt, comp = vm.apply_transaction(cur, tx)
@@ -461,6 +469,7 @@ class DevChain:
             for k, v in (extra_meta or {}).items():
                 c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, v))
         self.statedb.committed()
+        self.next_timestamp = None
         rec = BlockRec(header=header, txs=txs, size=len(header_rlp) + len(body))
         self._blocks[header.block_number] = rec
         self.head = header

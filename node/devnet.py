@@ -14,14 +14,13 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from eth.constants import EMPTY_SHA3 as EMPTY_CODE_HASH
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_canonical_address
 from lru import LRU
 
 from node import CHAIN_ID
 from node.accounts import DEFAULT_BALANCE, dev_accounts
-from node.chain import DevChain
+from node.chain import DevChain, NotFast
 from node.errors import SERVER_ERROR, RpcError
 from node.fhe import load_runtime
 from node.records import BlockRec
@@ -84,13 +83,8 @@ class Devnet:
         self._decoded[raw] = tx
         return tx
 
-    def is_plain_transfer(self, tx: Any) -> bool:
-        """A transaction that runs no code at all (to an address without code), so it can
-        never start FHE work: short enough to execute on the event loop."""
-        return bool(tx.to) and getattr(tx, "type_id", None) != 4 and \
-            self.chain.account_db(self.chain.head).get_code_hash(tx.to) == EMPTY_CODE_HASH
-
-    def send_raw(self, raw: bytes, tx: Any = None) -> bytes:
+    def send_raw(self, raw: bytes, tx: Any = None, only_fast: bool = False) -> bytes:
+        """Queue or (automine) mine a raw transaction. only_fast: see DevChain.mine."""
         if tx is None:
             tx = self.decode(raw)
         # automine: the block itself checks nonce and balance, and says why it refuses
@@ -98,10 +92,12 @@ class Devnet:
         if not self.automine:
             return self.chain.add_to_pool(raw, tx)
         if self.chain.pool:  # automine was switched back on with queued transactions
+            if only_fast:
+                raise NotFast()
             h = self.chain.add_to_pool(raw, tx)
             self.mine_pool()
             return h
-        rec, _ = self.chain.mine([(raw, tx)], strict=True)
+        rec, _ = self.chain.mine([(raw, tx)], strict=True, only_fast=only_fast)
         self._notify(rec)
         return rec.txs[0].hash
 

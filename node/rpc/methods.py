@@ -477,11 +477,11 @@ class Methods:
         gas = self.c.estimate_gas(header, **args)
         return {"accessList": entries, "gasUsed": q(gas)}
 
-    def eth_sendRawTransaction(self, params: list) -> str:
+    def eth_sendRawTransaction(self, params: list, only_fast: bool = False) -> str:
         raw = P.data(P.arg(params, 0, "transaction"), "transaction")
         if not raw:
             raise invalid_params("empty transaction")
-        return b(self.d.send_raw(raw))
+        return b(self.d.send_raw(raw, only_fast=only_fast))
 
     def _fill_tx(self, tx: Any) -> tuple[Any, dict]:
         if not isinstance(tx, dict):
