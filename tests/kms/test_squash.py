@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tfhe import DEFAULT
 from tfhe.core import squash as sq
@@ -102,3 +103,21 @@ def test_fourier_external_product_is_exact_at_full_size(squash_pair) -> None:
         for t in range(n):
             exact[t] += int(full[t]) - (int(full[t + n]) if t + n < len(full) else 0)
     assert np.rint(vals[:, b, c * sq.LIMBS + limb]).astype(np.int64).tolist() == exact
+
+
+def test_squash_key_file_roundtrip_and_corruption(tmp_path) -> None:
+    rng = Csprng.from_os()
+    hi = rng.uniform_u64((2, 9, 3, 8))
+    lo = rng.uniform_u64((2, 9, 3, 8))
+    path = tmp_path / "k.bsk"
+    sq.SquashKey(hi, lo).save(path)
+    back = sq.SquashKey.load(path)
+    assert np.array_equal(back.bsk_hi, hi) and np.array_equal(back.bsk_lo, lo)
+    blob = bytearray(path.read_bytes())
+    blob[100] ^= 1
+    path.write_bytes(bytes(blob))
+    with pytest.raises(ValueError, match="checksum"):
+        sq.SquashKey.load(path)
+    path.write_bytes(b"")
+    with pytest.raises(ValueError):
+        sq.SquashKey.load(path)

@@ -25,6 +25,7 @@ use: a Fourier-domain copy would be 8 limbs x 16 bytes per coefficient (3.3 GiB)
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import struct
 from dataclasses import dataclass
@@ -182,16 +183,21 @@ class SquashKey:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> SquashKey:
-        blob = Path(path).read_bytes()
-        if not blob.startswith(_MAGIC) or len(blob) < len(_MAGIC) + 20 + 32:
+        """Memory-mapped, read-only: processes loading the same file share its pages."""
+        with open(path, "rb") as f:
+            try:
+                blob = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            except ValueError:  # empty file
+                raise ValueError(f"{path}: not a squash key") from None
+        if blob[:len(_MAGIC)] != _MAGIC or len(blob) < len(_MAGIC) + 20 + 32:
             raise ValueError(f"{path}: not a squash key")
-        body = memoryview(blob)[:-32]
-        if hashlib.blake2b(body, digest_size=32).digest() != blob[-32:]:
+        view = memoryview(blob)
+        if hashlib.blake2b(view[:-32], digest_size=32).digest() != blob[-32:]:
             raise ValueError(f"{path}: checksum mismatch")
         shape = struct.unpack_from("<4I", blob, len(_MAGIC))
         off = len(_MAGIC) + 20
         count = int(np.prod(shape))
-        if len(body) != off + 16 * count:
+        if len(blob) - 32 != off + 16 * count:
             raise ValueError(f"{path}: wrong length")
         hi = np.frombuffer(blob, np.uint64, count, off).reshape(shape)
         lo = np.frombuffer(blob, np.uint64, count, off + 8 * count).reshape(shape)
