@@ -301,3 +301,14 @@ def test_builder_rejects_bad_values(insecure):
         b.encrypt()
     b.add_address(bytes(range(20)))
     assert insecure.priv.decrypt(b.encrypt()) == [int.from_bytes(bytes(range(20)), "big")]
+
+
+def test_expand_checks_lists_built_in_memory(insecure):
+    lst = CompactListBuilder(insecure.pk).add16(3).encrypt()
+    short = CompactCiphertextList(lst.params, lst.key_fingerprint, lst.types, lst.c1,
+                                  lst.bodies[:-1])
+    with pytest.raises(CompactListError, match="7 blocks, but the types need 8"):
+        short.expand(insecure.casting, insecure.server)
+    bad = CompactCiphertextList(lst.params, lst.key_fingerprint, (12,), lst.c1, lst.bodies)
+    with pytest.raises(CompactListError, match="unknown type code 12"):
+        bad.expand(insecure.casting, insecure.server)

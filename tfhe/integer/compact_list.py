@@ -27,6 +27,11 @@ Node (the input verifier)::
     lst = CompactCiphertextList.from_bytes(blob, public_key=pk)   # strict; CompactListError
     cts = lst.expand(casting, server)    # server: IntegerServerKey, ShortintServerKey or
                                          # ServerKey -> list[RadixCiphertext], one per value
+    types, cts = expand_bytes(blob, pk, casting, server)          # both steps at once
+
+    The i-th ciphertext is the value at index i of the list (handle byte 21), of type
+    lst.types[i] (handle byte 30). Expansion costs one bootstrap per 2-bit block (an ebool
+    is one block, a euint64 32) plus a keyswitch; `server.pbs_count` counts them.
 
 Type codes are those of handles (byte 30): Bool 0, Uint4 1, Uint8 2, Uint16 3, Uint32 4,
 Uint64 5, Uint128 6, Uint160 (eaddress) 7, Uint256 8. Every error on untrusted bytes or
@@ -448,6 +453,22 @@ class CompactCiphertextList:
     def expand(self, casting_key: CastingKey, server_key) -> list[RadixCiphertext]:
         return expand(self, casting_key, server_key)
 
+    def validate(self) -> None:
+        """The checks of `from_bytes`, for a list built in memory."""
+        if not self.types:
+            raise CompactListError("an empty list")
+        for i, code in enumerate(self.types):
+            if code not in TYPE_BITS:
+                raise CompactListError(f"unknown type code {code} at index {i} (known: 0 .. 8)")
+        if self.total_bits > MAX_LIST_BITS:
+            raise CompactListError(f"list of {self.total_bits} bits exceeds the "
+                                   f"{MAX_LIST_BITS}-bit limit")
+        want = sum(_num_blocks(c) for c in self.types)
+        if self.bodies.shape != (want,) or self.c1.shape != (self.params.lwe_dimension,):
+            raise CompactListError(f"{self.bodies.shape[0]} blocks, but the types need {want}")
+        if len(self.key_fingerprint) != _FP_BYTES:
+            raise CompactListError("malformed public key fingerprint")
+
 
 # == node: expansion =============================================================================
 
@@ -485,6 +506,7 @@ def expand(lst: CompactCiphertextList, casting_key: CastingKey,
     """
     raw, counter = _raw_server_key(server_key)
     p = raw.params
+    lst.validate()
     if lst.params != casting_key.params:
         raise CompactListError(f"list for {lst.params.name}, casting key for "
                                f"{casting_key.params.name}")
