@@ -84,7 +84,8 @@ def start_fhevm_node(tmp: str) -> tuple[str, subprocess.Popen]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "node", "start", "--port", str(port), "--backend", "clear",
          "--data-dir", os.path.join(tmp, "fhevm"), "--quiet"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     wait_ready(url, proc)
     return url, proc
@@ -116,6 +117,26 @@ def start_hardhat(tmp: str) -> tuple[str, subprocess.Popen] | None:
         stop(proc)
         return None
     return url, proc
+
+
+def group_cpu_seconds(pgid: int | None) -> float:
+    """CPU time (user + system) of every process in a process group, from /proc: the
+    node's own work, whatever else the machine is doing."""
+    if pgid is None or not os.path.isdir("/proc"):
+        return float("nan")
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # field 5 of stat: process group
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -234,13 +255,19 @@ async def concurrent(url: str, contract: str, clients: int, seconds: float) -> d
     return stats
 
 
-def run_suite(name: str, url: str, args: argparse.Namespace) -> dict:
+def run_suite(name: str, url: str, args: argparse.Namespace, pgid: int | None = None) -> dict:
     c = Client(url)
     contract = deploy(c)
     bench_transfers(url, 50)  # warm-up
-    res = {"node": name,
-           "transfers_per_s": round(bench_transfers(url, args.transfers), 1),
-           "eth_call_per_s": round(bench_calls(url, contract, args.calls), 1)}
+    cpu0 = group_cpu_seconds(pgid)
+    transfers = bench_transfers(url, args.transfers)
+    cpu1 = group_cpu_seconds(pgid)
+    calls = bench_calls(url, contract, args.calls)
+    cpu2 = group_cpu_seconds(pgid)
+    res = {"node": name, "transfers_per_s": round(transfers, 1),
+           "eth_call_per_s": round(calls, 1),
+           "server_cpu_ms_per_transfer": round((cpu1 - cpu0) * 1000 / args.transfers, 3),
+           "server_cpu_ms_per_call": round((cpu2 - cpu1) * 1000 / args.calls, 3)}
     if args.seconds > 0:
         res["concurrent"] = asyncio.run(concurrent(url, contract, args.clients, args.seconds))
     print(json.dumps(res), flush=True)
@@ -264,7 +291,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             url, proc = start_fhevm_node(tmp)
             try:
-                results.append(run_suite("fhevm-node", url, args))
+                results.append(run_suite("fhevm-node", url, args, proc.pid))
             finally:
                 stop(proc)
             if not args.no_hardhat:
@@ -274,15 +301,19 @@ def main() -> None:
                                       "or start hardhat"}), flush=True)
                 else:
                     try:
-                        results.append(run_suite("hardhat", hh[0], args))
+                        results.append(run_suite("hardhat", hh[0], args, hh[1].pid))
                     finally:
                         stop(hh[1])
     if len(results) == 2:
         f, h = results
-        print(json.dumps({"transfers_ratio": round(f["transfers_per_s"]
-                                                   / h["transfers_per_s"], 2),
-                          "eth_call_ratio": round(f["eth_call_per_s"]
-                                                  / h["eth_call_per_s"], 2)}))
+        print(json.dumps({
+            "transfers_ratio": round(f["transfers_per_s"] / h["transfers_per_s"], 2),
+            "eth_call_ratio": round(f["eth_call_per_s"] / h["eth_call_per_s"], 2),
+            # the same ratios in server CPU per operation, which machine load does not skew
+            "transfers_cpu_ratio": round(h["server_cpu_ms_per_transfer"]
+                                         / f["server_cpu_ms_per_transfer"], 2),
+            "eth_call_cpu_ratio": round(h["server_cpu_ms_per_call"]
+                                        / f["server_cpu_ms_per_call"], 2)}))
     errors = sum(r.get("concurrent", {}).get("errors", 0) for r in results)
     sys.exit(1 if errors else 0)
 
