@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
 from . import messages, squashing, threshold
 from .dealer import PublicConfig
@@ -132,7 +132,7 @@ def open_user_answers(cfg: PublicConfig, request: dict, secret: X25519PrivateKey
     public_key = bytes.fromhex(request["publicKey"][2:])
     extra = bytes.fromhex(request["extraData"][2:])
     signature = bytes.fromhex(request["signature"][2:])
-    session = keccak(b"fhevm-py/kms/user" + signature + b"".join(handles))
+    session = messages.user_session(signature, handles)
     domain = messages.decryption_domain(cfg.gateway_chain_id, cfg.decryption_contract)
     opened: dict[int, tuple[str, list[list[int]]]] = {}
     for a in answers:

@@ -118,3 +118,15 @@ def recover(digest: bytes, signature: bytes) -> str | None:
 def encode_cleartexts(values: Sequence[int]) -> bytes:
     """decryptedResult: the cleartexts ABI-encoded as 32-byte words (bool and address too)."""
     return encode(["uint256"] * len(values), list(values))
+
+
+def public_session(handles: Sequence[bytes], extra: bytes) -> bytes:
+    """PRSS session of a public decryption: fixes (handles, extraData) unambiguously."""
+    return keccak(b"fhevm-py/kms/public" + len(handles).to_bytes(4, "big") + b"".join(handles)
+                  + extra)
+
+
+def user_session(signature: bytes, handles: Sequence[bytes]) -> bytes:
+    """PRSS session of a user decryption: the user's signature and the handles."""
+    return keccak(b"fhevm-py/kms/user" + len(signature).to_bytes(4, "big") + signature
+                  + b"".join(handles))

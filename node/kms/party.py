@@ -31,7 +31,7 @@ from typing import Protocol
 import numpy as np
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
 from tfhe.integer import RadixCiphertext
 from tfhe.shortint import Ciphertext
@@ -208,9 +208,7 @@ class Party:
 
     # -- public decryption ---------------------------------------------------------------
 
-    @staticmethod
-    def public_session(handles: Sequence[bytes], extra: bytes) -> bytes:
-        return keccak(b"fhevm-py/kms/public" + b"".join(handles) + extra)
+    public_session = staticmethod(messages.public_session)
 
     async def public_share(self, body: dict) -> dict:
         handles = _handles(body.get("handles"))
@@ -310,7 +308,7 @@ class Party:
             else:
                 ok = await self.acl.is_delegated(delegator, user, c, h)
             await self._require(ok, f"{owner} / {c} not allowed on {_hex(h)}")
-        session = keccak(b"fhevm-py/kms/user" + signature + b"".join(handles))
+        session = messages.user_session(signature, handles)
         shares = await self._shares(session, handles)
         groups = [(await self.source.squashed(h))[0] for h in handles]
         payload = json.dumps({"index": self.m.index, "session": _hex(session), "groups": groups,
