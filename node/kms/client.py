@@ -74,11 +74,17 @@ async def public_decrypt(urls: Sequence[str], cfg: PublicConfig, handles: Sequen
     domain = messages.decryption_domain(cfg.gateway_chain_id, cfg.decryption_contract)
     by_result: dict[bytes, list[bytes]] = {}
     for a in _ok(second):
-        result = bytes.fromhex(a["decryptedResult"][2:])
-        sig = bytes.fromhex(a["signature"][2:])
+        try:
+            index = int(a["index"])
+            result = bytes.fromhex(a["decryptedResult"][2:])
+            sig = bytes.fromhex(a["signature"][2:])
+        except (KeyError, ValueError, TypeError):
+            continue
+        if not 1 <= index <= cfg.n:
+            continue
         signer = messages.recover(messages.public_decrypt_digest(domain, handles, result, extra),
                                   sig)
-        if signer is not None and signer == cfg.signers[int(a["index"]) - 1]:
+        if signer == cfg.signers[index - 1] and sig not in by_result.get(result, []):
             by_result.setdefault(result, []).append(sig)
     agreed = [(r, s) for r, s in by_result.items() if len(s) >= cfg.t + 1]
     if len(agreed) != 1:
