@@ -72,7 +72,7 @@ async def public_decrypt(urls: Sequence[str], cfg: PublicConfig, handles: Sequen
     second = await _post_all(urls, "/v1/public-decrypt/sign", {**body, "responses": shares},
                              timeout)
     domain = messages.decryption_domain(cfg.gateway_chain_id, cfg.decryption_contract)
-    by_result: dict[bytes, list[bytes]] = {}
+    by_result: dict[bytes, dict[str, bytes]] = {}
     for a in _ok(second):
         try:
             index = int(a["index"])
@@ -84,12 +84,12 @@ async def public_decrypt(urls: Sequence[str], cfg: PublicConfig, handles: Sequen
             continue
         signer = messages.recover(messages.public_decrypt_digest(domain, handles, result, extra),
                                   sig)
-        if signer == cfg.signers[index - 1] and sig not in by_result.get(result, []):
-            by_result.setdefault(result, []).append(sig)
+        if signer == cfg.signers[index - 1]:
+            by_result.setdefault(result, {})[signer] = sig  # one signature per signer
     agreed = [(r, s) for r, s in by_result.items() if len(s) >= cfg.t + 1]
     if len(agreed) != 1:
         raise KmsError(f"no cleartext signed by t + 1 parties: {_refusals(second)}")
-    result, sigs = agreed[0]
+    result, sigs = agreed[0][0], list(agreed[0][1].values())
     values = [int.from_bytes(result[32 * i:32 * i + 32], "big") for i in range(len(handles))]
     return PublicDecryption(values, result, sigs, bytes([len(sigs)]) + b"".join(sigs) + extra)
 
