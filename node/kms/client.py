@@ -190,3 +190,15 @@ async def user_decrypt(urls: Sequence[str], cfg: PublicConfig, request: dict,
     if len(ok) < cfg.t + 1:
         raise KmsError(f"user decryption refused: {_refusals(answers)}")
     return open_user_answers(cfg, request, secret, ok)
+
+
+def public_decrypt_sync(urls: Sequence[str], cfg: PublicConfig, handles: Sequence[bytes],
+                        extra: bytes = b"\x00", timeout: float = 600) -> PublicDecryption:
+    """`public_decrypt` for callers without an event loop (CLI, relayer thread)."""
+    return asyncio.run(public_decrypt(urls, cfg, handles, extra, timeout))
+
+
+def user_decrypt_sync(urls: Sequence[str], cfg: PublicConfig, request: dict,
+                      secret: X25519PrivateKey, timeout: float = 600) -> list[int]:
+    """`user_decrypt` for callers without an event loop."""
+    return asyncio.run(user_decrypt(urls, cfg, request, secret, timeout))
