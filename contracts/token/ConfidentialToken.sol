@@ -288,7 +288,7 @@ abstract contract ConfidentialTokenBase is IERC7984, ZamaEthereumConfig {
             FHE.allowThis(newTo);
             FHE.allow(newTo, to);
         }
-        FHE.allowThis(_totalSupply);
+        if (from == address(0) || to == address(0)) FHE.allowThis(_totalSupply);
         FHE.allowThis(transferred);
         if (from != address(0)) FHE.allow(transferred, from);
         if (to != address(0)) FHE.allow(transferred, to);
@@ -364,6 +364,6 @@ contract ConfidentialToken is ConfidentialTokenBase {
 
     function _update(address from, address to, euint64 amount) internal virtual override returns (euint64 moved) {
         moved = super._update(from, to, amount);
-        FHE.allow(confidentialTotalSupply(), _owner);
+        if (from == address(0) || to == address(0)) FHE.allow(confidentialTotalSupply(), _owner);
     }
 }

@@ -151,6 +151,16 @@ def test_transfer_of_a_handle_needs_the_acl(chain: AppChain, token: Token):
                 error="ERC7984InvalidReceiver(address)")
 
 
+def test_mint_beyond_uint64_mints_zero(chain: AppChain, token: Token):
+    alice, bob = chain.alice, chain.bob
+    token.mint(alice, 2**64 - 10)
+    out = token.mint(bob, 11)  # the supply would overflow: nothing is minted, no revert
+    assert token.moved(out) == [(bytes(20), chain.addr(bob), 0)]
+    assert (token.supply(), token.balance(bob)) == (2**64 - 10, 0)
+    token.mint(bob, 9)  # up to the last unit
+    assert (token.supply(), token.balance(bob)) == (2**64 - 1, 9)
+
+
 def test_burn(chain: AppChain, token: Token):
     alice = chain.alice
     token.mint(alice, 500)
