@@ -24,6 +24,20 @@ can compute on encrypted integers. Everything lives in one data directory.
 """
 
 
+def _port(text: str) -> int:
+    n = int(text)
+    if not 0 < n < 65536:
+        raise argparse.ArgumentTypeError(f"{n} is not a TCP port (1-65535)")
+    return n
+
+
+def _count(text: str) -> int:
+    n = int(text)
+    if not 0 <= n <= 1000:
+        raise argparse.ArgumentTypeError(f"{n}: choose 0 to 1000 accounts")
+    return n
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="fhevm-node", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -40,8 +54,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                                    "in --data-dir; a restart continues the same chain.")
     s.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: "
                                                        "%(default)s)")
-    s.add_argument("--port", type=int, default=8545, help="HTTP and WebSocket port "
-                                                         "(default: %(default)s)")
+    s.add_argument("--port", type=_port, default=8545, help="HTTP and WebSocket port "
+                                                           "(default: %(default)s)")
     data_dir(s)
     s.add_argument("--backend", choices=("tfhe", "clear"), default=None,
                    help="tfhe: real encryption; clear: plaintext with the same semantics, "
@@ -49,7 +63,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     s.add_argument("--block-time", type=float, default=None, metavar="SECONDS",
                    help="mine a block every SECONDS from a transaction pool; default is "
                         "automine (one block per transaction, at once)")
-    s.add_argument("--accounts", type=int, default=10, metavar="N",
+    s.add_argument("--accounts", type=_count, default=10, metavar="N",
                    help="funded dev accounts from the standard test mnemonic (default: 10)")
     s.add_argument("--unlock", nargs="+", default=[], metavar="PRIVATE_KEY",
                    help="extra private keys to fund at genesis and sign for "

@@ -17,7 +17,7 @@ from eth_account.messages import encode_defunct
 from eth_utils import keccak, to_checksum_address
 
 from node import CLIENT_VERSION
-from node.chain import GAS_LIMIT
+from node.chain import COINBASE, GAS_LIMIT
 from node.devnet import Devnet
 from node.errors import SERVER_ERROR, RpcError, invalid_params, reverted
 from node.format import (
@@ -148,7 +148,7 @@ class Methods:
         return "0x0"
 
     def eth_coinbase(self, params: list) -> str:
-        return self.d.accounts[0].address
+        return to_checksum_address(COINBASE)  # the miner of every block
 
     def eth_accounts(self, params: list) -> list[str]:
         return [a.address for a in self.d.accounts]
