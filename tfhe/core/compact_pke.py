@@ -359,6 +359,8 @@ def sanitize(smalls: np.ndarray, lut_index: np.ndarray, luts: np.ndarray,
     threads = numba.get_num_threads()
     for start in range(0, total, piece):
         part = np.ascontiguousarray(smalls[start:start + piece])
+        if part.dtype == np.uint32:  # the engine's other callers pass 64-bit torus values:
+            part = part.astype(np.uint64) << np.uint64(32)  # share their compiled kernel
         acc = np.empty((part.shape[0], p.glwe_dimension + 1, p.polynomial_size),
                        dtype=np.uint64)
         bootstrap.blind_rotate_batch(
