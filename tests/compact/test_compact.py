@@ -312,3 +312,19 @@ def test_expand_checks_lists_built_in_memory(insecure):
     bad = CompactCiphertextList(lst.params, lst.key_fingerprint, (12,), lst.c1, lst.bodies)
     with pytest.raises(CompactListError, match="unknown type code 12"):
         bad.expand(insecure.casting, insecure.server)
+
+
+def test_casting_keyswitch_noise_default(default):
+    """After the casting keyswitch a slot is an LWE under the compute small key with the
+    expected noise (std about 2^53 on DEFAULT), well inside half a box (2^58)."""
+    p = default.ck.params
+    lst = CompactListBuilder(default.pk).add256(2**256 - 1).add64(12345).encrypt()
+    smalls = cpke.cast_to_small(lst.c1, lst.bodies, default.casting.ksk, lst.params)
+    assert smalls.shape == (160, p.lwe_dimension + 1) and smalls.dtype == np.uint32
+    ph = lwe.phase(default.ck.lwe_key, smalls.astype(np.uint64) << np.uint64(32))
+    pts = cpke.phases(default.priv.secret, lst.c1, lst.bodies)  # exact plaintext + PKE noise
+    delta = np.uint64(1) << np.uint64(p.delta_log2)
+    want = ((pts + (delta >> np.uint64(1))) // delta) * delta
+    err = (ph - want).astype(np.int64).astype(np.float64)
+    assert 50 < np.log2(err.std()) < 54.5
+    assert np.abs(err).max() < 2.0 ** 57
