@@ -58,15 +58,13 @@ def start_parties(data_dir: str | os.PathLike, rpc_url: str, n: int | None = Non
         raise ValueError(f"KMS dealt for n={cfg.n}, t={cfg.t}")
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "node.kms.party", "--kms-dir", str(d), "--index", str(j),
-             "--rpc-url", rpc_url, "--host", host],
-            env=env, stdout=subprocess.DEVNULL,
-            stderr=open(d / f"party-{j}" / "party.log", "ab"),  # noqa: SIM115
-        )
-        for j in range(1, cfg.n + 1)
-    ]
+    procs = []
+    for j in range(1, cfg.n + 1):
+        with open(d / f"party-{j}" / "party.log", "ab") as log:  # the child keeps its copy
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "node.kms.party", "--kms-dir", str(d), "--index", str(j),
+                 "--rpc-url", rpc_url, "--host", host],
+                env=env, stdout=subprocess.DEVNULL, stderr=log))
     try:
         wait_ready(party_urls(cfg, host), wait, procs)
     except Exception:
