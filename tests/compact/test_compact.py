@@ -11,6 +11,8 @@ import struct
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tfhe.core import compact_pke as cpke
 from tfhe.core import lwe
@@ -328,3 +330,60 @@ def test_casting_keyswitch_noise_default(default):
     err = (ph - want).astype(np.int64).astype(np.float64)
     assert 50 < np.log2(err.std()) < 54.5
     assert np.abs(err).max() < 2.0 ** 57
+
+
+# -- properties of the wire format (no bootstrap: fast) -------------------------------------
+
+_FIXTURES = [HealthCheck.function_scoped_fixture]  # session fixtures, not reset per example
+
+@settings(max_examples=40, deadline=None, suppress_health_check=_FIXTURES)
+@given(st.lists(st.integers(0, 8), min_size=1, max_size=12), st.randoms(use_true_random=False))
+def test_lists_roundtrip_client_side(insecure, codes, rnd):
+    b = CompactListBuilder(insecure.pk)
+    values = []
+    for c in codes:
+        if b.total_bits + (2 if c == 0 else TYPE_BITS[c]) > 2048:
+            break
+        values.append(_random_value(rnd, c))
+        b.push(values[-1], c)
+    lst = b.encrypt()
+    back = CompactCiphertextList.from_bytes(lst.to_bytes(), public_key=insecure.pk)
+    assert back.types == tuple(codes[:len(values)])
+    assert back.to_bytes() == lst.to_bytes()
+    assert insecure.priv.decrypt(back) == values
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=_FIXTURES)
+@given(st.data())
+def test_mutated_bytes_give_clear_errors(insecure, small_blob, data):
+    """Whatever the bytes, parsing either succeeds or raises CompactListError."""
+    blob = bytearray(small_blob)
+    h = _header_len(insecure.pk) + 6
+    kind = data.draw(st.sampled_from(["flip", "cut", "extend"]))
+    if kind == "flip":
+        for _ in range(data.draw(st.integers(1, 4))):
+            blob[data.draw(st.integers(0, h - 1))] = data.draw(st.integers(0, 255))
+    elif kind == "cut":
+        blob = blob[:data.draw(st.integers(0, len(blob) - 1))]
+    else:
+        blob += data.draw(st.binary(min_size=1, max_size=64))
+    try:
+        lst = CompactCiphertextList.from_bytes(bytes(blob), public_key=insecure.pk)
+    except CompactListError:
+        return
+    lst.validate()
+    assert kind == "flip"
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=_FIXTURES)
+@given(st.data())
+def test_mutated_public_key_bytes_give_clear_errors(insecure, data):
+    blob = bytearray(insecure.pk.to_bytes())
+    for _ in range(data.draw(st.integers(1, 3))):
+        blob[data.draw(st.integers(0, 13 + len(insecure.pk.params.name)))] = data.draw(
+            st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(blob)))
+    try:
+        CompactPublicKey.from_bytes(bytes(blob[:cut]))
+    except cpke.CompactPkeError:
+        return
