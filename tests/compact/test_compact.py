@@ -104,6 +104,7 @@ def test_key_files(insecure, tmp_path):
     insecure.casting.save(tmp_path / "casting")
     casting = CastingKey.load(tmp_path / "casting")
     assert np.array_equal(casting.ksk, insecure.casting.ksk)
+    assert (tmp_path / "casting").stat().st_size < 2 * casting.stored_bytes + 4096
     assert casting.public_key_fingerprint == insecure.pk.fingerprint
     insecure.priv.save(tmp_path / "priv")
     priv = CompactPkePrivateKey.load(tmp_path / "priv")

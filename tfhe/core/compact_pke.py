@@ -15,8 +15,10 @@ Ring R = Z_q[X]/(X^N + 1), q = 2^64, N = `lwe_dimension` of the PKE parameters.
   multiply s_i in coefficient j of c1 * s), under the LWE key s.
 * Expansion (server side): a casting keyswitching key takes each slot from s to the small
   LWE key of the compute parameters (tfhe-rs's "PKE to small" casting: base 2^4, 4 levels,
-  noise of the small key), keeping the top 32 bits as the engine does; a blind rotation
-  (the "sanitising bootstrap") then lands it under the big compute key with nominal noise.
+  noise of the small key), keeping the top 32 bits as the engine does; its masks come from
+  a public seed, so it is stored as seed + bodies (64 KiB instead of 29 MiB). A blind
+  rotation (the "sanitising bootstrap") then lands it under the big compute key with
+  nominal noise.
   `sanitize_table` builds a table whose output is a valid block for *any* input phase,
   the padding bit included, so a malformed slot can never claim a smaller degree than
   it has.
@@ -51,7 +53,6 @@ from numba import njit, prange
 from . import bootstrap
 from .csprng import Csprng
 from .glwe import sample_extract_into
-from .lwe import keyswitch_key
 from .polynomial import mul_binary_accumulate
 
 MAX_LIST_BITS = 2048  # the most plaintext bits one list carries (ebool counts as 2)
@@ -238,12 +239,35 @@ def slot_masks(c1: np.ndarray, count: int) -> np.ndarray:
 
 # -- casting keyswitch ----------------------------------------------------------------------
 
-def casting_key(secret: np.ndarray, small_key: np.ndarray, params: CompactPkeParameters,
-                noise_log2: int, rng: Csprng) -> np.ndarray:
-    """KSK from the PKE secret to the compute small key, top 32 bits: (N, level, n+1) uint32."""
-    ksk = keyswitch_key(secret, small_key, params.ks_base_log, params.ks_level, noise_log2,
-                        rng)
-    return ((ksk + np.uint64(1 << 31)) >> np.uint64(32)).astype(np.uint32)
+def _casting_masks(seed: bytes, rows: int, n_small: int) -> np.ndarray:
+    return Csprng(seed).fork(b"casting-key-mask").uniform_u64((rows, n_small))
+
+
+def casting_key_bodies(secret: np.ndarray, small_key: np.ndarray,
+                       params: CompactPkeParameters, noise_log2: int, rng: Csprng,
+                       seed: bytes) -> np.ndarray:
+    """Bodies (N, level) of the casting KSK whose masks come from the public `seed`.
+
+    Row (i, j) encrypts secret[i] * q / B^(j+1) under the small key: body = <mask, s'> +
+    noise + message, noise TUniform(2^noise_log2) from the secret stream `rng`.
+    """
+    n_in, level = secret.shape[0], params.ks_level
+    masks = _casting_masks(seed, n_in * level, small_key.shape[0])
+    shifts = np.array([64 - params.ks_base_log * (j + 1) for j in range(level)],
+                      dtype=np.uint64)
+    msgs = (secret.astype(np.uint64)[:, None] << shifts[None, :]).reshape(-1)
+    bodies = masks @ small_key.astype(np.uint64) + rng.tuniform(n_in * level, noise_log2) + msgs
+    return bodies.reshape(n_in, level)
+
+
+def casting_key_from_seed(seed: bytes, bodies: np.ndarray, n_small: int) -> np.ndarray:
+    """The casting KSK (N, level, n+1) uint32 (top 32 bits, rounded) from seed and bodies."""
+    n_in, level = bodies.shape
+    ksk = np.empty((n_in * level, n_small + 1), dtype=np.uint64)
+    ksk[:, :n_small] = _casting_masks(seed, n_in * level, n_small)
+    ksk[:, n_small] = bodies.reshape(-1)
+    out = ((ksk + np.uint64(1 << 31)) >> np.uint64(32)).astype(np.uint32)
+    return out.reshape(n_in, level, n_small + 1)
 
 
 @njit(cache=True)

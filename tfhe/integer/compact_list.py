@@ -12,7 +12,8 @@ Key generation (with the other keys, from the client key)::
     priv, pk, casting = generate_compact_keys(client_key)   # tfhe.ClientKey
     pk.to_bytes() / CompactPublicKey.from_bytes(blob)         # what clients download
     save_public_key(pk, path) / load_public_key(path)         # key files (tfhe.keys format)
-    casting.save(path) / CastingKey.load(path)                # public, kept by the node
+    casting.save(path) / CastingKey.load(path)                # public, kept by the node;
+                                                              # seeded: 64 KiB on file
     priv.save(path) / CompactPkePrivateKey.load(path)         # secret (tests, KMS side)
 
 Client (the SDK)::
@@ -157,33 +158,48 @@ class CompactPkePrivateKey:
 
 @dataclass(frozen=True, eq=False)
 class CastingKey:
-    """Public: the keyswitching key from the PKE secret to the compute small key."""
+    """Public: the keyswitching key from the PKE secret to the compute small key.
+
+    Its masks come from `seed`, so files hold seed + bodies (64 KiB on DEFAULT); `ksk` is
+    the full key (29 MiB on DEFAULT), rebuilt on load.
+    """
 
     params: CompactPkeParameters
     compute_params: Parameters
     ksk: np.ndarray  # (N, level, n+1) uint32, top 32 bits
     public_key_fingerprint: bytes  # the compact public key whose lists it expands
+    seed: bytes  # public seed of the masks
+    bodies: np.ndarray  # (N, level) uint64
 
     def __repr__(self) -> str:
         return f"CastingKey({self.params.name}, {self.ksk.nbytes / 2**20:.1f} MiB)"
 
     @property
     def size_bytes(self) -> int:
+        """In memory (the expanded key)."""
         return self.ksk.nbytes
+
+    @property
+    def stored_bytes(self) -> int:
+        """In a key file (seed and bodies), headers aside."""
+        return len(self.seed) + self.bodies.nbytes + len(self.public_key_fingerprint)
 
     def save(self, path: str | os.PathLike) -> None:
         _save(path, "casting", self.compute_params,
-              {"ksk": self.ksk,
+              {"seed": np.frombuffer(self.seed, dtype=np.uint8), "bodies": self.bodies,
                "fingerprint": np.frombuffer(self.public_key_fingerprint, dtype=np.uint8)})
 
     @classmethod
     def load(cls, path: str | os.PathLike, params: Parameters | None = None) -> CastingKey:
         p, arrays = _load(path, "casting", params)
         pke = _pke_for(p, path)
-        ksk = arrays["ksk"]
-        if ksk.shape != (pke.lwe_dimension, pke.ks_level, p.lwe_dimension + 1):
+        seed, bodies, fp = arrays["seed"], arrays["bodies"], arrays["fingerprint"]
+        if (bodies.shape != (pke.lwe_dimension, pke.ks_level) or seed.shape != (32,)
+                or fp.shape != (16,)):
             raise KeyFileError(f"{path}: casting key of the wrong shape")
-        return cls(pke, p, ksk, arrays["fingerprint"].tobytes())
+        seed_b = seed.tobytes()
+        ksk = cpke.casting_key_from_seed(seed_b, bodies, p.lwe_dimension)
+        return cls(pke, p, ksk, fp.tobytes(), seed_b, bodies.astype(np.uint64))
 
     def expand(self, lst: CompactCiphertextList, server_key) -> list[RadixCiphertext]:
         return expand(lst, self, server_key)
@@ -215,9 +231,12 @@ def generate_compact_keys(client_key: ClientKey, rng: Csprng | None = None,
     rng = rng or Csprng.from_os()
     secret = cpke.generate_secret(pke, rng.fork(b"compact-pke-secret"))
     pk = CompactPublicKey.generate(pke, secret, rng.fork(b"compact-public-key"))
-    ksk = cpke.casting_key(secret, client_key.lwe_key, pke, p.lwe_noise_log2,
-                           rng.fork(b"casting-key"))
-    return CompactPkePrivateKey(pke, secret), pk, CastingKey(pke, p, ksk, pk.fingerprint)
+    seed = rng.fork(b"casting-key-seed").random_bytes(32)
+    bodies = cpke.casting_key_bodies(secret, client_key.lwe_key, pke, p.lwe_noise_log2,
+                                     rng.fork(b"casting-key-noise"), seed)
+    ksk = cpke.casting_key_from_seed(seed, bodies, p.lwe_dimension)
+    return (CompactPkePrivateKey(pke, secret), pk,
+            CastingKey(pke, p, ksk, pk.fingerprint, seed, bodies))
 
 
 def save_public_key(pk: CompactPublicKey, path: str | os.PathLike) -> None:
