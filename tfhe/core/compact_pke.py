@@ -27,7 +27,7 @@ Reference parameters (tfhe-rs PARAM_PKE_TO_SMALL_MESSAGE_2_CARRY_2_KS_PBS_TUNIFO
 and PARAM_KEYSWITCH_PKE_TO_SMALL_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128_ZKV2): N = 2048,
 TUniform(2^17), message and carry modulus 4, casting keyswitch base 2^4 x 4 levels.
 Measured noise on DEFAULT: std about 2^21 for a slot, 2^53 after the casting keyswitch
-(rounding to 16 bits dominates), against half a box of 2^58.
+(mostly the casting key's TUniform(2^45) noise), against half a box of 2^58.
 
 No zero-knowledge proof of plaintext knowledge is produced or checked here. Without one,
 anyone can take a ciphertext list they have seen (someone else's input, on chain or in the

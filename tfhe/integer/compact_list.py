@@ -41,14 +41,17 @@ values is a `CompactListError` (a ValueError) that says what is wrong: oversize 
 list under another public key or parameter set, empty list, value out of range.
 
 Security: there is no zero-knowledge proof of plaintext knowledge (tfhe-rs's ZKV2 is not
-implemented). The node therefore cannot tell a fresh encryption from a re-randomised copy
-of someone else's ciphertext list (add an encryption of zero to it, or an encryption of a
-known offset): such a copy is accepted as the submitter's own input, bound to their address
-and contract, although they do not know the plaintext. Any contract path that later reveals
-something computed from that input to the submitter (a user decryption, a public
-decryption, a branch observable on chain) leaks the victim's value. The expansion itself
-is robust: whatever the bytes, every expanded block decrypts to a value within its public
-degree, so a malformed list cannot corrupt other users' ciphertexts through carries.
+implemented), so a list proves nothing about who encrypted it. Anyone who sees a list (on
+chain, in the mempool, at the relayer) can re-randomise it (add an encryption of zero under
+the public key, or of a known offset, to the shared mask and the bodies), keep a subset of
+its bodies, or relabel its blocks with other types (one euint64 as four euint16), and upload
+the result as their own input: the node accepts it, since it cannot tell it from a fresh
+encryption, and signs it as bound to the submitter's address and contract, although the
+submitter does not know the plaintext. Any contract path that later lets the submitter
+learn something computed from that input (a user decryption, a public decryption) then
+leaks the victim's value. The expansion itself is robust: whatever the bytes, every
+expanded block decrypts to a value within its public degree, so a malformed list cannot
+corrupt other ciphertexts through hidden carries.
 """
 
 from __future__ import annotations
