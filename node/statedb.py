@@ -17,7 +17,7 @@ from node.store import Store
 
 
 class BufferedStateDB(BaseDB):
-    def __init__(self, store: Store, cache_size: int = 500_000) -> None:
+    def __init__(self, store: Store, cache_size: int = 200_000) -> None:
         self._store = store
         self.pending: dict[bytes, bytes] = {}
         self._cache = LRU(cache_size)
