@@ -21,6 +21,15 @@ can compute on encrypted integers. Everything lives in one data directory.
   fhevm-node start --backend clear  fast plaintext FHE backend for iterating on contracts
   fhevm-node keygen                 generate the network FHE keys into the data directory
   fhevm-node reset                  delete the data directory (chain, ciphertexts, keys)
+
+Keys: the tfhe backend generates the network TFHE keys, the compact public key that
+clients encrypt inputs under (fhevm_getPublicKey), the input signer (coprocessor) key and
+a threshold KMS (4 parties, t = 1, dealt once, about a minute); the parties start with the
+node. The node keeps no full TFHE client key (--insecure-keep-client-key keeps one, for
+development only). With --backend clear there are no FHE keys: the node is a "mock" KMS
+(like Zama's hardhat mock) that decrypts itself and signs with generated devnet KMS keys,
+so the same on-chain signature checks run. JSON-RPC: fhevm_nodeInfo, fhevm_getPublicKey,
+fhevm_uploadInputs, fhevm_getCiphertext, fhevm_publicDecrypt, fhevm_userDecrypt.
 """
 
 
@@ -49,6 +58,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="where the chain, ciphertexts, ACL and keys are kept "
                              "(default: %(default)s)")
 
+    def keep_client_key(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--insecure-keep-client-key", action="store_true",
+                        help="DEVELOPMENT ONLY: also store the full TFHE client key in the "
+                             "data directory (by default only the KMS parties hold shares "
+                             "of the decryption key)")
+
     s = sub.add_parser("start", help="start the devnet (generates keys on first start)",
                        description="Start the devnet. Blocks, state and ciphertexts persist "
                                    "in --data-dir; a restart continues the same chain.")
@@ -69,12 +84,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    help="extra private keys to fund at genesis and sign for "
                         "(eth_sendTransaction, eth_sign)")
     s.add_argument("--quiet", action="store_true", help="only warnings and errors")
+    keep_client_key(s)
 
     k = sub.add_parser("keygen", help="generate the network FHE keys now")
     data_dir(k)
     k.add_argument("--backend", choices=("tfhe", "clear"), default="tfhe",
                    help="keys for this backend (default: %(default)s)")
     k.add_argument("--force", action="store_true", help="replace existing keys")
+    keep_client_key(k)
 
     r = sub.add_parser("reset", help="delete the data directory")
     data_dir(r)
@@ -135,7 +152,10 @@ def start(args: argparse.Namespace) -> None:
                  f"(available: {', '.join(available_backends())}).\n"
                  "Try `fhevm-node start --backend clear`.")
     os.makedirs(args.data_dir, exist_ok=True)
-    ensure_keys(args.data_dir, args.backend)
+    from node.kms_wiring import ensure_node_keys
+
+    ensure_node_keys(args.data_dir, args.backend,
+                     keep_client_key=args.insecure_keep_client_key)
     try:
         devnet = Devnet(args.data_dir, backend=args.backend, accounts=args.accounts,
                         unlock=tuple(args.unlock), block_time=args.block_time)
@@ -164,8 +184,15 @@ def start(args: argparse.Namespace) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
-        await runner.cleanup()
+        from node.kms_wiring import start_kms, stop_kms
+
+        local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+        parties = await start_kms(devnet, f"http://{local}:{args.port}")
+        try:
+            await stop.wait()
+        finally:
+            await asyncio.to_thread(stop_kms, parties)
+            await runner.cleanup()
 
     try:
         asyncio.run(run())
@@ -193,8 +220,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "start":
         start(args)
     elif args.command == "keygen":
-        os.makedirs(args.data_dir, exist_ok=True)
-        ensure_keys(args.data_dir, args.backend, force=args.force)
+        from node.kms_wiring import ensure_node_keys
+
+        ensure_node_keys(args.data_dir, args.backend, force=args.force,
+                         keep_client_key=args.insecure_keep_client_key)
     elif args.command == "reset":
         reset(args)
 

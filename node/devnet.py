@@ -38,7 +38,10 @@ class Devnet:
         self.data_dir = data_dir
         self.backend = backend
         self.store = Store(os.path.join(data_dir, DB_FILE))
-        self.runtime = load_runtime(backend, chain_id, BlobMap(self.store))
+        from node.kms_wiring import runtime_options  # signer keys, KMS signers, tfhe keys
+
+        self.runtime = load_runtime(backend, chain_id, BlobMap(self.store),
+                                    **runtime_options(data_dir, backend, self.store))
         self.accounts: list[LocalAccount] = dev_accounts(accounts, unlock)
         self.keys = {to_canonical_address(a.address): a for a in self.accounts}
         alloc = {to_canonical_address(a.address): DEFAULT_BALANCE for a in self.accounts}

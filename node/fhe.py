@@ -39,8 +39,10 @@ class PlainRuntime:
         pass
 
 
-def load_runtime(backend: str, chain_id: int, blob_db: MutableMapping[bytes, bytes]) -> Any:
-    """FhevmRuntime configured for this chain, or PlainRuntime with a logged warning."""
+def load_runtime(backend: str, chain_id: int, blob_db: MutableMapping[bytes, bytes],
+                 **options: Any) -> Any:
+    """FhevmRuntime configured for this chain, or PlainRuntime with a logged warning.
+    `options`: keys= and config= for FhevmRuntime (node.kms_wiring.runtime_options)."""
     try:
         from fhevm.runtime import FhevmRuntime  # type: ignore[import-not-found]
     except Exception as exc:  # ImportError, or a half-built package failing at import
@@ -49,7 +51,7 @@ def load_runtime(backend: str, chain_id: int, blob_db: MutableMapping[bytes, byt
                     reason)
         return PlainRuntime(reason)
     try:
-        rt = FhevmRuntime(backend=backend, chain_id=chain_id, blob_db=blob_db)
+        rt = FhevmRuntime(backend=backend, chain_id=chain_id, blob_db=blob_db, **options)
     except (NotImplementedError, ValueError) as exc:
         raise BackendUnavailable(f"backend {backend!r} is not available: {exc}") from exc
     rt.fhe_enabled = True

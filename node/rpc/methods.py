@@ -55,7 +55,8 @@ class Methods:
     def table(self) -> dict[str, Any]:
         out = {}
         for name in dir(self):
-            if name.startswith(("eth_", "net_", "web3_", "evm_", "anvil_", "hardhat_")):
+            if name.startswith(("eth_", "net_", "web3_", "evm_", "anvil_", "hardhat_",
+                                "fhevm_")):
                 out[name] = getattr(self, name)
         for alias in ("setBalance", "setCode", "setNonce", "setStorageAt", "mine"):
             out[f"hardhat_{alias}"] = out[f"anvil_{alias}"]
@@ -562,6 +563,14 @@ class Methods:
             raise invalid_params(f"invalid typed data: {exc}") from exc
 
     eth_signTypedData = eth_signTypedData_v4
+
+    # ----------------------------------------------------------------- fhEVM
+    def fhevm_getCiphertext(self, params: list) -> str | None:
+        """The committed ciphertext blob under a handle (what the KMS parties fetch), or
+        null: blobs of a block still executing are not served."""
+        handle = P.hash32(P.arg(params, 0, "handle"), "handle")
+        blob = self.d.store.get("blobs", handle)
+        return None if blob is None else b(blob)
 
     # ----------------------------------------------------------------- dev controls (writer)
     def evm_mine(self, params: list) -> str:

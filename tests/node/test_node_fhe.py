@@ -57,6 +57,10 @@ def test_ciphertexts_survive_kill(tmp_path: Path) -> None:
         h1 = last_result(n.url, contract)
         send(n.url, contract, call_data("binaryHandles(uint8,bytes32,bytes32)", 0, h1, h1))
         h2 = last_result(n.url, contract)
+        blob = ok(n.url, "fhevm_getCiphertext", ["0x" + h1.hex()])  # what KMS parties read
+        assert isinstance(blob, str) and len(blob) > 2
+        assert ok(n.url, "fhevm_getCiphertext", ["0x" + "00" * 32]) is None
+        assert rpc(n.url, "fhevm_getCiphertext", ["0x1234"])["error"]["code"] == -32602
     finally:
         n.kill()
     n = NodeProcess(data)
@@ -70,4 +74,5 @@ def test_ciphertexts_survive_kill(tmp_path: Path) -> None:
     store = Store(str(data / "chain.sqlite3"))
     rt = FhevmRuntime(backend="clear", chain_id=31337, blob_db=BlobMap(store))
     assert [rt.decrypt(h) for h in (h1, h2, h3)] == [42, 84, 126]
+    assert BlobMap(store)[h1] == bytes.fromhex(blob[2:])
     store.close()
