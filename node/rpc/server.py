@@ -62,6 +62,9 @@ class RpcServer:
         self.methods = Methods(devnet)
         self.table = self.methods.table()
         self.table["personal_sign"] = self.methods.personal_sign
+        from node.rpc.fhevm_methods import FhevmMethods  # inputs, decryption, node info
+
+        self.table.update(FhevmMethods(devnet, lambda m, p: self.dispatch(m, p, None)).table())
         self.subs: dict[str, tuple[web.WebSocketResponse, str, dict | None]] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
         self._miner: asyncio.Task | None = None
@@ -189,7 +192,8 @@ class RpcServer:
                 if ran:
                     return result
             return await asyncio.wrap_future(self.devnet.submit(fn, params))
-        return fn(params)
+        result = fn(params)
+        return await result if asyncio.iscoroutine(result) else result  # fhevm_* relays
 
     def _try_plain_transfer(self, params: list) -> tuple[bool, Any]:
         """Mine a plain ETH transfer right here on the event loop when the chain is idle:
