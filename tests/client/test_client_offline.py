@@ -1,0 +1,175 @@
+"""fhevm.client without a node: request format and signature against node.kms, opening and
+combining sealed answers (Reed-Solomon), tampering, typed values, input builders."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+from eth_account import Account
+from eth_utils import to_checksum_address
+
+from fhevm.client import DecryptionError, InputRejected, KmsInfo, WrongChain
+from fhevm.client import kms as ckms
+from fhevm.client.client import (
+    _Builder,
+    decryption_pairs,
+    parse_input_result,
+    parse_node_info,
+    parse_public_result,
+)
+from fhevm.client.values import typed_for
+from fhevm.types import FheType
+from node.kms import messages, shamir
+from node.kms.threshold import DELTA_LOG2
+from node.kms.userenc import encrypt_share
+
+N, T = 4, 1
+PARTY_KEYS = [Account.create() for _ in range(N)]
+INFO = KmsInfo(chain_id=31337, signers=tuple(a.address for a in PARTY_KEYS), threshold=T,
+               parties=N)
+CONTRACT = to_checksum_address("0x" + "ab" * 20)
+
+
+def handle(code: int, chain: int = 31337, index: int = 0xFF) -> bytes:
+    return secrets.token_bytes(21) + bytes([index]) + chain.to_bytes(8, "big") + bytes([code, 0])
+
+
+def groups_for(bits: int) -> list[list[int]]:
+    blocks = max(1, (bits + 1) // 2)
+    return [list(range(i, min(i + 2, blocks))) for i in range(0, blocks, 2)]
+
+
+def answers_for(body: dict, values: list[int], lie: dict[int, int] | None = None) -> list[dict]:
+    """The n parties' answers in node.kms.party's format (noiseless openings m * 2^124)."""
+    handles = [bytes.fromhex(p["handle"][2:]) for p in body["handleContractPairs"]]
+    sig = bytes.fromhex(body["signature"][2:])
+    pk = bytes.fromhex(body["publicKey"][2:])
+    extra = bytes.fromhex(body["extraData"][2:])
+    session = messages.user_session(sig, handles)
+    groups = [groups_for(FheType(h[30]).bits) for h in handles]
+    shares = []
+    for v, gs in zip(values, groups, strict=True):
+        row = []
+        for g in gs:
+            m = (v >> (2 * g[0])) & 3
+            if len(g) == 2:
+                m |= ((v >> (2 * g[1])) & 3) << 2
+            row.append(shamir.share(m << DELTA_LOG2, N, T))
+        shares.append(row)
+    domain = messages.decryption_domain(INFO.gateway_chain_id, INFO.decryption_contract)
+    out = []
+    for j in range(1, N + 1):
+        rows = [[hex(s[j - 1] + (lie or {}).get(j, 0)) for s in row] for row in shares]
+        payload = json.dumps({"index": j, "session": "0x" + session.hex(), "groups": groups,
+                              "shares": rows}).encode()
+        sealed = encrypt_share(X25519PublicKey.from_public_bytes(pk), payload,
+                               session + j.to_bytes(4, "big"))
+        digest = messages.user_response_digest(domain, pk, handles, sealed, extra)
+        out.append({"index": j, "userDecryptedShare": "0x" + sealed.hex(),
+                    "signature": "0x" + messages.sign_digest(digest, PARTY_KEYS[j - 1].key).hex()})
+    return out
+
+
+def signed_request(user, pairs):
+    req = ckms.build_user_request(INFO, pairs, user.address)
+    sig = user.sign_typed_data(full_message=req.typed_data()).signature
+    return req, req.signed(bytes(sig))
+
+
+VALUES = {0: 1, 2: 0xAB, 3: 0xBEEF, 4: 2**32 - 1, 5: 2**64 - 2, 6: 2**127 + 5,
+          7: int("5015" * 10, 16), 8: 2**256 - 3}
+
+
+def test_request_signature_is_what_the_parties_check():
+    user = Account.create()
+    req, body = signed_request(user, [(handle(5), CONTRACT)])
+    domain = messages.decryption_domain(INFO.chain_id, INFO.decryption_contract)
+    digest = messages.user_request_digest(domain, bytes.fromhex(body["publicKey"][2:]),
+                                          body["contractAddresses"], body["startTimestamp"],
+                                          body["durationDays"],
+                                          bytes.fromhex(body["extraData"][2:]))
+    assert messages.recover(digest, bytes.fromhex(body["signature"][2:])) == user.address
+    assert body["userAddress"] == user.address and body["contractAddresses"] == [CONTRACT]
+
+
+def test_open_and_combine_every_type():
+    user = Account.create()
+    pairs = [(handle(code), CONTRACT) for code in VALUES]
+    req, body = signed_request(user, pairs)
+    got = ckms.open_user_answers(INFO, body, req.secret, answers_for(body, list(VALUES.values())))
+    assert got == list(VALUES.values())
+    typed = [typed_for(h, v) for (h, _), v in zip(pairs, got, strict=True)]
+    assert typed[0] is True and typed[6] == to_checksum_address("0x" + "5015" * 10)
+
+
+def test_one_lying_party_is_corrected_two_are_refused():
+    user = Account.create()
+    req, body = signed_request(user, [(handle(5), CONTRACT)])
+    v = [123456789]
+    assert ckms.open_user_answers(INFO, body, req.secret, answers_for(body, v, {2: 1 << 124})) == v
+    with pytest.raises(DecryptionError):
+        ckms.open_user_answers(INFO, body, req.secret,
+                               answers_for(body, v, {2: 1 << 124, 3: 7 << 124}))
+
+
+def test_tampered_signature_or_share_is_ignored():
+    user = Account.create()
+    req, body = signed_request(user, [(handle(4), CONTRACT)])
+    answers = answers_for(body, [77])
+    bad_sig = dict(answers[0], signature=answers[1]["signature"])
+    sealed = bytearray(bytes.fromhex(answers[1]["userDecryptedShare"][2:]))
+    sealed[-1] ^= 1
+    bad_share = dict(answers[1], userDecryptedShare="0x" + sealed.hex())
+    # two answers dropped: t + 1 = 2 good ones remain
+    assert ckms.open_user_answers(INFO, body, req.secret,
+                                  [bad_sig, bad_share, *answers[2:]]) == [77]
+    with pytest.raises(DecryptionError, match="agree|no valid"):
+        ckms.open_user_answers(INFO, body, req.secret, [bad_sig, bad_share, answers[2]])
+    # a share sealed to someone else's key does not open
+    other, _ = signed_request(user, [(handle(4), CONTRACT)])
+    with pytest.raises(DecryptionError):
+        ckms.open_user_answers(INFO, body, other.secret, answers)
+
+
+def test_node_info_and_results():
+    info = parse_node_info({"chainId": 31337, "backend": "clear", "maxInputBits": 2048,
+                            "kms": {"parties": ["u"] * N, "n": N, "t": T, "threshold": T + 1,
+                                    "signers": list(INFO.signers)},
+                            "gateway": {"chainId": 10901}})
+    assert info.kms.signers == INFO.signers and info.kms.gateway_chain_id == 10901
+    with pytest.raises(WrongChain):
+        decryption_pairs(info, [(handle(5, chain=1), CONTRACT)])
+    items = [(FheType.Uint64, 5)]
+    h = handle(5, index=0)
+    ok = {"handles": ["0x" + h.hex()], "inputProof": "0x" + (bytes([1, 0]) + h).hex()}
+    assert parse_input_result(info, items, ok, CONTRACT, CONTRACT).handles == [h]
+    with pytest.raises(InputRejected):  # wrong type in the handle
+        parse_input_result(info, [(FheType.Uint8, 5)], ok, CONTRACT, CONTRACT)
+    # public decryption: proof signed by a KMS signer passes, by anyone else fails
+    hs = [handle(0), handle(5)]
+    clear = messages.encode_cleartexts([1, 99])
+    digest = ckms.public_decrypt_digest(info.kms, hs, clear, b"\x00")
+    good = bytes([1]) + messages.sign_digest(digest, PARTY_KEYS[0].key) + b"\x00"
+    res = parse_public_result(info, hs, {"cleartexts": "0x" + clear.hex(),
+                                         "decryptionProof": "0x" + good.hex()})
+    assert res.values == [True, 99] and res.proof == good
+    bad = bytes([1]) + messages.sign_digest(digest, Account.create().key) + b"\x00"
+    with pytest.raises(DecryptionError):
+        parse_public_result(info, hs, {"cleartexts": "0x" + clear.hex(),
+                                       "decryptionProof": "0x" + bad.hex()})
+
+
+def test_builder_checks_values_and_size():
+    b = _Builder(CONTRACT, CONTRACT, 2048)
+    b.add_bool(True).add8(255).add_address("0x" + "11" * 20).add256(2**256 - 1)
+    assert b.total_bits == 2 + 8 + 160 + 256
+    with pytest.raises(InputRejected, match="out of range"):
+        b.add8(256)
+    with pytest.raises(InputRejected):
+        b.add_address("0x1234")
+    with pytest.raises(InputRejected, match="2048 bits"):
+        for _ in range(7):
+            b.add256(0)
