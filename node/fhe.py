@@ -63,12 +63,13 @@ class BackendUnavailable(RuntimeError):
 
 
 def available_backends() -> list[str]:
-    """Backends fhevm can build in this checkout ("clear" alone while tfhe is missing)."""
+    """Backends fhevm can build in this checkout ("clear" alone while tfhe is missing);
+    "tfhe" counts once tfhe.integer loads, since the node generates and passes its keys."""
     try:
         from fhevm.backends import available_backends as fhevm_backends
     except Exception:
         return ["clear"]
-    return list(fhevm_backends())
+    return list(fhevm_backends(with_keys=True))
 
 
 def default_backend() -> str:
