@@ -173,3 +173,33 @@ def test_builder_checks_values_and_size():
     with pytest.raises(InputRejected, match="2048 bits"):
         for _ in range(7):
             b.add256(0)
+
+
+def test_input_proof_signatures_checked_client_side():
+    from eth_keys import keys as eth_keys
+
+    from fhevm import attest
+    from fhevm.config import FhevmConfig
+
+    signer = eth_keys.PrivateKey(secrets.token_bytes(32))
+    info = parse_node_info({"chainId": 31337, "backend": "clear",
+                            "inputSigners": [signer.public_key.to_checksum_address()]})
+    user = bytes.fromhex(CONTRACT[2:])
+    hs = [handle(5, index=0), handle(0, index=1)]
+    items = [(FheType.Uint64, 1), (FheType.Bool, 0)]
+    proof = attest.input_proof(FhevmConfig(), hs, user, user, 31337, [signer])
+    result = {"handles": ["0x" + h.hex() for h in hs], "inputProof": "0x" + proof.hex()}
+    assert parse_input_result(info, items, result, CONTRACT, CONTRACT).input_proof == proof
+    other = to_checksum_address("0x" + "cd" * 20)
+    with pytest.raises(InputRejected, match="not an input signer"):  # bound to someone else
+        parse_input_result(info, items, result, other, CONTRACT)
+    forged = attest.input_proof(FhevmConfig(), hs, user, user, 31337,
+                                [eth_keys.PrivateKey(secrets.token_bytes(32))])
+    with pytest.raises(InputRejected, match="not an input signer"):
+        parse_input_result(info, items, {**result, "inputProof": "0x" + forged.hex()},
+                           CONTRACT, CONTRACT)
+
+
+def test_plugin_is_registered(request):
+    assert request.config.pluginmanager.hasplugin("fhevm")
+    assert request.config.getoption("--fhevm-backend") in ("clear", "tfhe")
