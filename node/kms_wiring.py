@@ -8,7 +8,9 @@ tfhe backend
                               input lists), signers/input/1 (the coprocessor's secp256k1 key
                               that signs `inputProof`s)
   kms/                        the dealt KMS (node.kms.dealer): public squash key, one
-                              directory per party (key share, PRSS keys, signing key)
+                              directory per party (key share, PRSS keys, signing key);
+                              parties listen on ports 8650..8653 (FHEVM_NODE_KMS_BASE_PORT
+                              at keygen moves them: base .. base + 3)
   The TFHE client key is generated in memory, used for the compact keys and the KMS
   dealing, and never written, unless `--insecure-keep-client-key` (then tfhe/client_key).
 
@@ -160,7 +162,10 @@ def _tfhe_keys(data_dir: str, have: dict[str, bytes], keep: bool, say: Say) -> d
         new[CASTING_KEY] = _tfhe_file(casting)
     if not dealt:
         say("keys: dealing the KMS key shares (n=4, t=1; about a minute) ...")
-        ensure_dealt(data_dir, client, server, n=MOCK_N, t=MOCK_T)
+        from node.kms.dealer import DEFAULT_BASE_PORT
+
+        base = int(os.environ.get("FHEVM_NODE_KMS_BASE_PORT") or DEFAULT_BASE_PORT)
+        ensure_dealt(data_dir, client, server, n=MOCK_N, t=MOCK_T, base_port=base)
     del client
     say("keys: TFHE keys ready")
     return new
