@@ -24,7 +24,7 @@ def fast(n: int = 2):
 
 
 def examples(width: int) -> int:
-    return 3 if width <= 8 else 2 if width <= 16 else 1
+    return 3 if width <= 8 else 1
 
 
 def rotl(x: int, k: int, w: int) -> int:
