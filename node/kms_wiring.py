@@ -240,8 +240,13 @@ async def start_kms(devnet: Any, rpc_url: str) -> list:
         print("KMS: not dealt in this data directory (run `fhevm-node keygen`); no "
               "decryption service", flush=True)
         return []
-    procs = await asyncio.to_thread(start_parties, devnet.data_dir, rpc_url)
     cfg = PublicConfig.load(kms_dir(devnet.data_dir))
+    try:
+        procs = await asyncio.to_thread(start_parties, devnet.data_dir, rpc_url)
+    except (RuntimeError, TimeoutError, OSError) as exc:
+        print(f"KMS: the parties did not start ({exc}); no decryption service. Logs: "
+              f"{kms_dir(devnet.data_dir)}/party-<j>/party.log", flush=True)
+        return []
     print(f"KMS: {cfg.n} parties (threshold {cfg.t + 1} signatures) at "
           + ", ".join(party_urls(cfg)), flush=True)
     return procs
