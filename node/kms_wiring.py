@@ -100,6 +100,7 @@ def ensure_node_keys(data_dir: str, backend: str, force: bool = False,
         if force:
             with store.batch() as c:
                 c.execute("DELETE FROM keys")
+                c.execute("DELETE FROM meta WHERE k=?", (KEEP_FLAG,))
             shutil.rmtree(Path(data_dir) / "kms", ignore_errors=True)
             have = {}
         new: dict[str, bytes] = {}
@@ -114,6 +115,10 @@ def ensure_node_keys(data_dir: str, backend: str, force: bool = False,
                 say("keys: clear backend: no FHE keys; generated devnet input-signer and "
                     "mock KMS signing keys")
             return
+        if keep_client_key:  # remembered: a later plain `start` keeps it too
+            with store.batch() as c:
+                c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (KEEP_FLAG, b"1"))
+        keep_client_key = keep_client_key or store.meta(KEEP_FLAG) == b"1"
         new.update(_tfhe_keys(data_dir, have, keep_client_key, say))
         if new:
             _put(store, new)

@@ -91,6 +91,8 @@ def test_insecure_keep_client_key(tmp_path: Path) -> None:
     keygen(data, "--insecure-keep-client-key")
     assert "tfhe/client_key" in stored_keys(data)
     assert files_with_client_key(data) != []  # the scan above would see one
+    keygen(data)  # the choice is remembered: a later keygen / start keeps the key
+    assert "tfhe/client_key" in stored_keys(data)
 
 
 def _alive(url: str) -> bool:
