@@ -228,20 +228,46 @@ def compile_solidity(source: str | os.PathLike, include: tuple[str | os.PathLike
             for name, data in out.get("contracts", {}).get(unit, {}).items()}
 
 
+def _source_key(source: str | os.PathLike) -> str:
+    """Hash of everything a compilation depends on: the source, the .sol files next to it,
+    our library sources and the compiler settings."""
+    from contracts.build import CONTRACTS_DIR, SETTINGS
+
+    h = hashlib.sha256(json.dumps(SETTINGS, sort_keys=True).encode())
+    files = [p for d in ("lib", "config") for p in sorted((CONTRACTS_DIR / d).glob("*.sol"))]
+    files += [p for p in (CONTRACTS_DIR.parent / "package-lock.json",) if p.is_file()]  # solc
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source
+                                           and source.endswith(".sol")):
+        path = Path(source).resolve()
+        h.update(str(path).encode())
+        files += sorted(path.parent.glob("*.sol"))
+    else:
+        h.update(str(source).encode())
+    for f in files:
+        h.update(f.name.encode() + f.read_bytes())
+    return h.hexdigest()
+
+
 @pytest.fixture(scope="session")
-def fhevm_deploy(fhevm_w3: Any, fhevm_accounts: list) -> Callable[..., Any]:
+def fhevm_deploy(request: pytest.FixtureRequest, fhevm_w3: Any,
+                 fhevm_accounts: list) -> Callable[..., Any]:
     cache: dict[str, dict[str, dict]] = {}
+    disk = getattr(request.config, "cache", None)  # pytest's cache (-p no:cacheprovider: none)
 
     def deploy(source: str | os.PathLike, *args: Any, name: str | None = None,
                sender: Any = None, value: int = 0) -> Any:
-        key = hashlib.sha256(str(source).encode()).hexdigest()
+        key = _source_key(source)
         if key not in cache:
-            cache[key] = compile_solidity(source)
+            hit = disk.get(f"fhevm/solc/{key}", None) if disk is not None else None
+            cache[key] = hit if isinstance(hit, dict) else compile_solidity(source)
+            if disk is not None and hit is None:
+                disk.set(f"fhevm/solc/{key}", cache[key])
         found = {n: c for n, c in cache[key].items() if len(c["bytecode"]) > 2}
         if name is None:
-            if not found:
-                raise ValueError("the source defines no deployable contract")
-            name = list(found)[-1]
+            if len(found) != 1:
+                raise ValueError("say which contract to deploy: name=" + (
+                    " | ".join(found) or "(the source defines no deployable contract)"))
+            [name] = found
         if name not in found:
             raise ValueError(f"no deployable contract {name!r} (found: {', '.join(found)})")
         art = found[name]
