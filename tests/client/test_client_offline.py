@@ -203,3 +203,77 @@ def test_input_proof_signatures_checked_client_side():
 def test_plugin_is_registered(request):
     assert request.config.pluginmanager.hasplugin("fhevm")
     assert request.config.getoption("--fhevm-backend") in ("clear", "tfhe")
+
+
+class FakeTfheNode:
+    """A provider answering the fhevm_* methods the way a tfhe node does: the public key,
+    and uploads that it decrypts (with the compact private key) and attests."""
+
+    def __init__(self):
+        from eth_keys import keys as eth_keys
+
+        from tfhe.integer.compact_list import generate_compact_keys
+        from tfhe.keys import ClientKey
+        from tfhe.params import PARAMETER_SETS_BY_NAME
+
+        ck = ClientKey.generate(PARAMETER_SETS_BY_NAME["INSECURE_TEST_PARAMS"])
+        self.priv, self.pk, _ = generate_compact_keys(ck)
+        self.signer = eth_keys.PrivateKey(secrets.token_bytes(32))
+        self.uploaded: list[list[int]] = []
+
+    def make_request(self, method, params):
+        from fhevm import attest, handles
+        from fhevm.config import FhevmConfig
+        from tfhe.integer.compact_list import CompactCiphertextList
+
+        if method == "fhevm_nodeInfo":
+            return {"result": {"chainId": 31337, "backend": "tfhe", "maxInputBits": 2048,
+                               "inputSigners": [self.signer.public_key.to_checksum_address()],
+                               "kms": None, "gateway": None}}
+        if method == "fhevm_getPublicKey":
+            return {"result": "0x" + self.pk.to_bytes().hex()}
+        if method == "fhevm_uploadInputs":
+            req = params[0]
+            lst = CompactCiphertextList.from_bytes(bytes.fromhex(req["ciphertext"][2:]),
+                                                   public_key=self.pk)
+            self.uploaded.append(self.priv.decrypt(lst))
+            hs = [handles.input_handle(b"\x01" * 32, i, 31337, FheType(c))
+                  for i, c in enumerate(lst.types)]
+            user = bytes.fromhex(req["userAddress"][2:])
+            contract = bytes.fromhex(req["contractAddress"][2:])
+            proof = attest.input_proof(FhevmConfig(), hs, user, contract, 31337, [self.signer])
+            return {"result": {"handles": ["0x" + h.hex() for h in hs],
+                               "inputProof": "0x" + proof.hex()}}
+        return {"error": {"code": -32601, "message": f"method {method} not found"}}
+
+
+class FakeW3:
+    def __init__(self, provider):
+        self.provider = provider
+
+
+def test_tfhe_inputs_are_compact_lists_under_the_node_key():
+    from fhevm.client import AsyncFhevmClient, FhevmClient
+
+    node = FakeTfheNode()
+    client = FhevmClient(FakeW3(node))
+    assert client.backend == "tfhe"
+    user = Account.create().address
+    enc = (client.create_input(CONTRACT, user).add_bool(True).add8(200)
+           .add_address(CONTRACT).add256(2**255).encrypt())
+    assert [h[30] for h in enc.handles] == [0, 2, 7, 8]
+    assert node.uploaded[-1] == [1, 200, int(CONTRACT, 16), 2**255]
+
+    class AsyncProvider:
+        async def make_request(self, method, params):
+            return node.make_request(method, params)
+
+    async def main():
+        c = await AsyncFhevmClient.connect(FakeW3(AsyncProvider()))
+        b = await c.create_input(CONTRACT, user)
+        return await b.add64(7).add16(9).encrypt()
+
+    import asyncio
+
+    enc = asyncio.run(main())
+    assert len(enc.handles) == 2 and node.uploaded[-1] == [7, 9]
