@@ -33,8 +33,9 @@ abstract contract ConfidentialTokenBase is IERC7984, ZamaEthereumConfig {
     /// @notice `user` may not use the encrypted amount `amount` (ACL); pass an input proof instead.
     error ERC7984UnauthorizedUseOfEncryptedAmount(euint64 amount, address user);
     error ERC7984UnauthorizedCaller(address caller);
-    /// @notice The receiver `to` returned an ebool that this token may not read.
-    error ERC7984UnauthorizedReceiverReply(ebool reply, address to);
+    /// @notice The receiver `to` returned an ebool that this token may not read (OpenZeppelin's
+    ///         name for this error).
+    error ERC7984UtilsUnauthorizedUseOfEncryptedAmount(ebool reply, address to);
 
     constructor(string memory name_, string memory symbol_, string memory contractURI_) {
         _name = name_;
@@ -246,7 +247,7 @@ abstract contract ConfidentialTokenBase is IERC7984, ZamaEthereumConfig {
                 return FHE.asEbool(false);
             }
             if (!FHE.isAllowed(reply, address(this))) {
-                revert ERC7984UnauthorizedReceiverReply(reply, to);
+                revert ERC7984UtilsUnauthorizedUseOfEncryptedAmount(reply, to);
             }
             return reply;
         } catch (bytes memory reason) {
