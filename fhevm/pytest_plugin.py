@@ -12,7 +12,8 @@ Fixtures (session scope, so one node serves a whole test run):
     fhevm_deploy     deploy(source, *ctor_args, name=None, sender=None) -> web3 contract:
                      compiles a Solidity file path or source text that imports the FHE
                      library (`@fhevm/solidity/lib/FHE.sol`, `@fhevm/solidity/config/
-                     ZamaConfig.sol`, or `lib/FHE.sol`) with the pinned solc, deploys it
+                     ZamaConfig.sol`, or `lib/FHE.sol`) with the pinned solc, deploys it;
+                     a bare name ("ConfidentialToken") deploys a committed artifact
     fhevm_decrypt    decrypt(handle_or_handles, contract, account=None) -> typed value(s)
                      by user decryption (default account: fhevm_accounts[0])
 
@@ -256,7 +257,14 @@ def fhevm_deploy(request: pytest.FixtureRequest, fhevm_w3: Any,
 
     def deploy(source: str | os.PathLike, *args: Any, name: str | None = None,
                sender: Any = None, value: int = 0) -> Any:
-        key = _source_key(source)
+        if isinstance(source, str) and source.isidentifier():  # a committed artifact
+            from contracts import load_artifact
+
+            art = load_artifact(source)
+            cache[source] = {source: {"abi": art["abi"], "bytecode": art["bytecode"]}}
+            key = source
+        else:
+            key = _source_key(source)
         if key not in cache:
             hit = disk.get(f"fhevm/solc/{key}", None) if disk is not None else None
             cache[key] = hit if isinstance(hit, dict) else compile_solidity(source)

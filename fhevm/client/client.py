@@ -7,9 +7,11 @@ user decryption against an fhEVM devnet.
     w3 = Web3(Web3.HTTPProvider("http://127.0.0.1:8545"))
     client = FhevmClient(w3)
     enc = client.create_input(token.address, alice.address).add64(1000).encrypt()
-    token.functions.confidentialTransfer(bob, enc.handles[0], enc.input_proof).transact(...)
-    [balance] = client.user_decrypt([(token.functions.balanceOf(alice).call(), token.address)],
-                                    alice)                 # alice: an eth_account LocalAccount
+    transfer = token.get_function_by_signature("confidentialTransfer(address,bytes32,bytes)")
+    transfer(bob, enc.handles[0], enc.input_proof).transact({"from": alice.address})
+    handle = token.functions.confidentialBalanceOf(alice.address).call()
+    [balance] = client.user_decrypt([(handle, token.address)], alice)  # a LocalAccount, or
+                                           # the address of an account the node holds unlocked
 
 Everything the node is asked goes through its JSON-RPC fhEVM methods (fhevm_nodeInfo,
 fhevm_getPublicKey, fhevm_uploadInputs, fhevm_publicDecrypt, fhevm_userDecrypt).

@@ -240,3 +240,26 @@ def test_async_client_round_trip(fhevm_node, vault, alice):
         return got
 
     assert asyncio.run(main()) == [1234, False]
+
+
+def test_deploy_fixture_takes_source_text_and_artifact_names(fhevm_deploy, fhevm_decrypt,
+                                                             fhevm_client, alice):
+    src = """// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+import {FHE, euint32} from "@fhevm/solidity/lib/FHE.sol";
+import {ZamaEthereumConfig} from "@fhevm/solidity/config/ZamaConfig.sol";
+contract Counter is ZamaEthereumConfig {
+    euint32 public count;
+    function bump(uint32 by) external {
+        count = FHE.add(count, by);
+        FHE.allowThis(count);
+        FHE.allow(count, msg.sender);
+    }
+}
+"""
+    counter = fhevm_deploy(src)
+    counter.functions.bump(5).transact({"from": alice.address})
+    counter.functions.bump(6).transact({"from": alice.address})
+    assert fhevm_decrypt(counter.functions.count().call(), counter, alice) == 11
+    acl_test = fhevm_deploy("FHETestACL")
+    assert len(acl_test.w3.eth.get_code(acl_test.address)) > 0
