@@ -42,3 +42,33 @@ def send(w3: Web3, fn, sender: str):
     if receipt.status != 1:
         sys.exit(f"transaction reverted: {fn.fn_name}")
     return receipt
+
+
+def revert_error(contract, fn, sender: str) -> str | None:
+    """Dry-run `fn` from `sender` (eth_call): None if it would succeed, else the name of the
+    custom error it reverts with, e.g. "AuctionNotEnded", decoded with the contract's ABI
+    (or as the node names it)."""
+    from eth_utils import keccak
+    from web3.exceptions import ContractLogicError
+
+    try:
+        fn.call({"from": sender})
+        return None
+    except ContractLogicError as exc:
+        data = exc.data if isinstance(exc.data, str) else ""
+        for item in contract.abi:
+            if item.get("type") == "error":
+                types = ",".join(i["type"] for i in item["inputs"])
+                selector = keccak(text=f"{item['name']}({types})")[:4].hex()
+                if data.removeprefix("0x").startswith(selector):
+                    return item["name"]
+        message = (exc.message or "reverted").removeprefix("execution reverted: ")
+        return message.split(":")[0]  # e.g. "KMSInvalidSigner" raised by another contract
+
+
+def advance_time_to(w3: Web3, timestamp: int) -> None:
+    """Move the devnet's clock: mine an empty block at `timestamp` (or just after the head,
+    if that is later), with the node's evm_setNextBlockTimestamp and evm_mine."""
+    head = w3.eth.get_block("latest")["timestamp"]
+    w3.provider.make_request("evm_setNextBlockTimestamp", [max(timestamp, head + 1)])
+    w3.provider.make_request("evm_mine", [])
