@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 
@@ -112,7 +113,9 @@ class FhevmRuntime:
             raise ValueError("an input bundle holds 1 to 254 ciphertexts")
         blobs = [self.backend.serialize(ct) for ct in cts]
         if handles is None:
-            bundle_hash = keccak(b"".join(keccak(b) for b in blobs))
+            # a fresh salt: with the clear backend equal values have equal blobs, and their
+            # handles must not reveal that two inputs are equal
+            bundle_hash = keccak(os.urandom(32) + b"".join(keccak(b) for b in blobs))
             handles = [
                 handles_mod.input_handle(bundle_hash, i, self.chain_id, self.backend.type_of(ct))
                 for i, ct in enumerate(cts)

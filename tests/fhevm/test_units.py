@@ -99,3 +99,13 @@ def test_hcu_table_spot_checks() -> None:
     assert hcu.binary_cost("div", FheType.Uint8, False) == 880_000  # our extension: 2x rem
     assert hcu.sum_cost(FheType.Uint8, 4) == (3 * 88_000, 2 * 88_000)
     assert hcu.is_in_cost(FheType.Uint8, 2) == (2 * 55_000 + 24_000, 55_000 + 24_000)
+
+
+def test_equal_input_values_get_distinct_handles():
+    """Clear blobs of equal values are equal; their handles must not show it."""
+    from fhevm.runtime import FhevmRuntime
+    from fhevm.types import FheType
+
+    rt = FhevmRuntime("clear")
+    one = rt.backend.encrypt(1, FheType.Uint64)
+    assert rt.upload_inputs([one]) != rt.upload_inputs([one])
