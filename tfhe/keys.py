@@ -75,11 +75,6 @@ class ServerKey:
     bsk: np.ndarray  # (n, N/2, 2, (k+1)*pbs_level, k+1) float64, Fourier domain
     plan: np.ndarray  # FFT plan (twist and twiddles), derived from N
 
-    @property
-    def twist(self) -> np.ndarray:
-        """The FFT plan under its former name (kernels take it where they took the twist)."""
-        return self.plan
-
     def __repr__(self) -> str:
         return f"ServerKey({self.params.name}, {self.size_bytes / 2**20:.1f} MiB)"
 

@@ -21,33 +21,17 @@ from eth_utils import keccak, to_canonical_address, to_checksum_address
 from fhevm import eip712
 from fhevm.attest import sign
 
-USER_DECRYPT_TYPES = {
-    "UserDecryptRequestVerification": [
-        {"name": "publicKey", "type": "bytes"},
-        {"name": "contractAddresses", "type": "address[]"},
-        {"name": "startTimestamp", "type": "uint256"},
-        {"name": "durationDays", "type": "uint256"},
-        {"name": "extraData", "type": "bytes"},
-    ],
-}
-DELEGATED_USER_DECRYPT_TYPES = {
-    "DelegatedUserDecryptRequestVerification": [
-        {"name": "publicKey", "type": "bytes"},
-        {"name": "contractAddresses", "type": "address[]"},
-        {"name": "delegatorAddress", "type": "address"},
-        {"name": "startTimestamp", "type": "uint256"},
-        {"name": "durationDays", "type": "uint256"},
-        {"name": "extraData", "type": "bytes"},
-    ],
-}
+# the wire format is defined once, on the client side (re-exported for node.kms)
+from fhevm.client.kms import _RESPONSE_TYPEHASH
+from fhevm.client.kms import DELEGATED_USER_DECRYPT_TYPES as DELEGATED_USER_DECRYPT_TYPES
+from fhevm.client.kms import USER_DECRYPT_TYPES as USER_DECRYPT_TYPES
+
 _USER_TYPEHASH = keccak(text="UserDecryptRequestVerification(bytes publicKey,address[] "
                         "contractAddresses,uint256 startTimestamp,uint256 durationDays,"
                         "bytes extraData)")
 _DELEGATED_TYPEHASH = keccak(text="DelegatedUserDecryptRequestVerification(bytes publicKey,"
                              "address[] contractAddresses,address delegatorAddress,"
                              "uint256 startTimestamp,uint256 durationDays,bytes extraData)")
-_RESPONSE_TYPEHASH = keccak(text="UserDecryptResponseVerification(bytes publicKey,"
-                            "bytes32[] ctHandles,bytes userDecryptedShare,bytes extraData)")
 
 
 def _addresses_hash(addrs: Sequence[str]) -> bytes:

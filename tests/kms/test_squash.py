@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tfhe import DEFAULT
+from tfhe.core import fft
 from tfhe.core import squash as sq
 from tfhe.core.csprng import Csprng
 from tfhe.shortint import ShortintClientKey
@@ -24,12 +25,12 @@ def test_limb_product_is_exact() -> None:
     n = 64
     raw = rng.uniform_u64((n, 2))
     digits = (rng.uniform_u64(n) % np.uint64(1 << 24)).astype(np.int64) - (1 << 23)
-    twist = sq._twist(n)
-    spec = sq._fft(sq._limbs(raw[:, 0], raw[:, 1]), twist) * sq._fft(
-        digits.astype(np.float64), twist)
+    spec = fft.forward(sq._limbs(raw[:, 0], raw[:, 1])) * fft.forward(
+        digits.astype(np.float64))
     hi = np.zeros((1, n), np.uint64)
     lo = np.zeros((1, n), np.uint64)
-    sq._accumulate_limbs(hi, lo, np.ascontiguousarray(sq._ifft_round(spec[None], twist)))
+    prods = np.rint(fft.backward(spec[None])).astype(np.int64)
+    sq._accumulate_limbs(hi, lo, np.ascontiguousarray(prods))
     g = sq.to_ints(raw[:, 0], raw[:, 1])
     d = digits.tolist()
     want = [0] * n

@@ -7,7 +7,8 @@ def _prefer_wide_vectors() -> None:
     """Let LLVM use 512-bit vectors on AVX-512 hosts.
 
     LLVM prefers 256-bit vectors on Intel server cores unless told otherwise; the FFT and
-    key-product loops of the bootstrap run about 1.5x faster with 512-bit ones. Numba reads
+    key-product loops of the bootstrap are written to vectorise across a chunk, and twice
+    the width halves their instruction count. Numba reads
     the setting when it first compiles, so this runs on import of the engine. A user's own
     NUMBA_CPU_FEATURES (or FHEVM_NO_WIDE_VECTORS=1) wins.
     """

@@ -303,7 +303,7 @@ def _blind_rotate_one(acc: np.ndarray, a_sw: np.ndarray, bsk: np.ndarray, plan: 
     pos = _natural_positions(plan, h)
     z = np.empty((rows, h), dtype=np.complex128)
     out = np.empty((kp1, h), dtype=np.complex128)
-    rot = np.empty(n, dtype=np.uint64)
+    rot = np.empty_like(acc)
     total = base_log * level
     rshift = np.uint64(64 - total)
     rounding = np.uint64(1) << np.uint64(63 - total)
@@ -313,27 +313,13 @@ def _blind_rotate_one(acc: np.ndarray, a_sw: np.ndarray, bsk: np.ndarray, plan: 
     base = np.int64(1 << base_log)
     scale = float(h)  # the key is pre-scaled by 1/h for the unscaled inverse of fft_batch
     for i in range(a_sw.shape[1]):
-        p = a_sw[0, i]
-        if p == 0:
+        if a_sw[0, i] == 0:
             continue
-        neg = p >= n
-        if neg:
-            p -= n
+        _rotate_sub(acc, a_sw[:, i], rot)
         for c in range(kp1):
-            src = acc[c, :, 0]
-            if neg:
-                for t in range(n - p):
-                    rot[t + p] = (np.uint64(0) - src[t]) - src[t + p]
-                for t in range(n - p, n):
-                    rot[t + p - n] = src[t] - src[t + p - n]
-            else:
-                for t in range(n - p):
-                    rot[t + p] = src[t] - src[t + p]
-                for t in range(n - p, n):
-                    rot[t + p - n] = (np.uint64(0) - src[t]) - src[t + p - n]
             for t in range(h):
-                u0 = (rot[t] + rounding) >> rshift
-                u1 = (rot[t + h] + rounding) >> rshift
+                u0 = (rot[c, t, 0] + rounding) >> rshift
+                u1 = (rot[c, t + h, 0] + rounding) >> rshift
                 tw = complex(plan[t], plan[h + t])
                 for j in range(level - 1, -1, -1):
                     t0 = u0 & mask
@@ -391,8 +377,13 @@ def blind_rotate_chunk(acc: np.ndarray, a_sw: np.ndarray, bsk: np.ndarray, plan:
         _accumulate(acc, outr, outi, plan)
 
 
-def log2_2n(polynomial_size: int) -> int:
-    return (2 * polynomial_size).bit_length() - 1
+@njit(cache=True)
+def _log2_2n(n: int) -> int:
+    """log2 of the modulus-switch target 2N (N a power of two)."""
+    lg = 1
+    while (1 << lg) < 2 * n:
+        lg += 1
+    return lg
 
 
 @njit(cache=True)
@@ -408,9 +399,7 @@ def blind_rotate_lwe(ct_small: np.ndarray, lut: np.ndarray, bsk: np.ndarray, pla
                      base_log: int, level: int, kp1: int) -> np.ndarray:
     """Blind rotation of a table by the phase of one small-key LWE: a GLWE (k+1, N)."""
     n = lut.shape[0]
-    lg = 1
-    while (1 << lg) < 2 * n:
-        lg += 1
+    lg = _log2_2n(n)
     acc = np.empty((kp1, n, 1), dtype=np.uint64)
     a_sw = np.empty((1, ct_small.shape[0] - 1), dtype=np.int64)
     b_sw = modulus_switch(ct_small, lg, a_sw[0])
@@ -430,9 +419,7 @@ def _ks_pbs_chunk(cts: np.ndarray, lut_index: np.ndarray, luts: np.ndarray, ksk:
     kp1 = bsk.shape[4]
     smalls = np.empty((nb, n_small + 1), dtype=np.uint32)
     keyswitch_chunk(cts, ksk, ks_base_log, ks_level, smalls)
-    lg = 1
-    while (1 << lg) < 2 * n:
-        lg += 1
+    lg = _log2_2n(n)
     acc = np.empty((kp1, n, nb), dtype=np.uint64)
     a_sw = np.empty((nb, n_small), dtype=np.int64)
     _switch_and_init(smalls, luts, lut_index, lg, acc, a_sw)
@@ -504,9 +491,7 @@ def blind_rotate_batch(smalls: np.ndarray, lut_index: np.ndarray, luts: np.ndarr
     total = smalls.shape[0]
     n = luts.shape[1]
     kp1 = bsk.shape[4]
-    lg = 1
-    while (1 << lg) < 2 * n:
-        lg += 1
+    lg = _log2_2n(n)
     chunks = (total + chunk - 1) // chunk
     for k in prange(chunks):
         lo = k * chunk

@@ -11,8 +11,6 @@ bootstrap noise (as in tfhe-rs's 64-bit FFT backend).
 from __future__ import annotations
 
 import numpy as np
-import rocket_fft  # noqa: F401  (registers numpy.fft for Numba)
-from numba import njit
 
 _TWO64 = 18446744073709551616.0
 _INV_TWO64 = 1.0 / _TWO64
@@ -23,26 +21,28 @@ def twisting_factors(polynomial_size: int) -> np.ndarray:
     return np.exp(1j * np.pi * np.arange(half) / polynomial_size)
 
 
-def forward_u64(polys: np.ndarray) -> np.ndarray:
-    """Fourier transform of torus polynomials (..., N) uint64 -> (..., N/2) complex128."""
+def forward(polys: np.ndarray) -> np.ndarray:
+    """Fourier transform of real polynomials (..., N) float64 -> (..., N/2) complex128."""
     n = polys.shape[-1]
     half = n // 2
-    signed = polys.view(np.int64).astype(np.float64)
-    z = (signed[..., :half] + 1j * signed[..., half:]) * twisting_factors(n)
-    return np.fft.fft(z, axis=-1)
+    return np.fft.fft((polys[..., :half] + 1j * polys[..., half:]) * twisting_factors(n),
+                      axis=-1)
+
+
+def backward(spectra: np.ndarray) -> np.ndarray:
+    """Inverse of `forward`, unrounded: (..., N/2) complex128 -> (..., N) float64."""
+    half = spectra.shape[-1]
+    z = np.fft.ifft(spectra, axis=-1) * np.conj(twisting_factors(2 * half))
+    return np.concatenate([z.real, z.imag], axis=-1)
+
+
+def forward_u64(polys: np.ndarray) -> np.ndarray:
+    """Fourier transform of torus polynomials (..., N) uint64 -> (..., N/2) complex128."""
+    return forward(polys.view(np.int64).astype(np.float64))
 
 
 def backward_u64(spectra: np.ndarray) -> np.ndarray:
     """Inverse of `forward_u64` (rounded, wrapped modulo 2^64)."""
-    half = spectra.shape[-1]
-    z = np.fft.ifft(spectra, axis=-1) * np.conj(twisting_factors(2 * half))
-    out = np.concatenate([z.real, z.imag], axis=-1)
+    out = backward(spectra)
     out = out - np.round(out * _INV_TWO64) * _TWO64
     return np.round(out).astype(np.int64).view(np.uint64)
-
-
-@njit(cache=True, inline="always")
-def wrap_to_u64(x: float) -> np.uint64:
-    """Round a float64 to the nearest integer modulo 2^64."""
-    y = x - np.round(x * _INV_TWO64) * _TWO64
-    return np.uint64(np.int64(np.round(y)))

@@ -64,13 +64,11 @@ def blind_rotator(server_key: ServerKey, bsk: np.ndarray, small_dimension: int,
     ksk = np.zeros((big, p.ks_level, small_dimension + 1), dtype=real.dtype)
     idx = np.arange(small_dimension)
     for j in range(p.ks_level):
-        v = (1 << 64) - (1 << (64 - p.ks_base_log * (j + 1)))
-        if real.dtype == np.uint32:  # the engine keeps the top 32 bits of each element
-            v >>= 32
-        ksk[idx, j, idx] = v
+        # minus the gadget value, in the top 32 bits the engine keeps of each element
+        ksk[idx, j, idx] = ((1 << 64) - (1 << (64 - p.ks_base_log * (j + 1)))) >> 32
     params = dataclasses.replace(p, lwe_dimension=small_dimension, pbs_base_log=pbs_base_log,
                                  pbs_level=pbs_level)
-    return ShortintServerKey(ServerKey(params, ksk, bsk, server_key.twist))
+    return ShortintServerKey(ServerKey(params, ksk, bsk, server_key.plan))
 
 
 def pad_small(masks: np.ndarray, bodies: np.ndarray, big_dimension: int) -> np.ndarray:

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from . import fft_batch
+from . import fft, fft_batch
 from .bootstrap import keyswitch_chunk, modulus_switch
 from .csprng import Csprng
 
@@ -111,22 +111,6 @@ def _limbs(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
     parts = [(lo >> np.uint64(16 * i)) & mask for i in range(4)]
     parts += [(hi >> np.uint64(16 * i)) & mask for i in range(4)]
     return np.stack(parts, axis=-2).astype(np.float64)
-
-
-def _twist(n: int) -> np.ndarray:
-    return np.exp(1j * np.pi * np.arange(n // 2) / n)
-
-
-def _fft(polys: np.ndarray, twist: np.ndarray) -> np.ndarray:
-    """Negacyclic folding + complex FFT of half size: (..., N) real -> (..., N/2)."""
-    h = polys.shape[-1] // 2
-    return np.fft.fft((polys[..., :h] + 1j * polys[..., h:]) * twist, axis=-1)
-
-
-def _ifft_round(spectra: np.ndarray, twist: np.ndarray) -> np.ndarray:
-    """Inverse of `_fft`, rounded to int64 (exact when the products fit 53 bits)."""
-    z = np.fft.ifft(spectra, axis=-1) * np.conj(twist)
-    return np.rint(np.concatenate([z.real, z.imag], axis=-1)).astype(np.int64)
 
 
 def _sign_extend(x: np.ndarray) -> np.ndarray:
@@ -208,8 +192,7 @@ def glwe_encrypt_zero128(key: np.ndarray, count: int, noise_log2: int,
                          rng: Csprng) -> tuple[np.ndarray, np.ndarray]:
     """`count` GLWE encryptions of zero mod 2^128: (hi, lo) of shape (count, k+1, N)."""
     k, n = key.shape
-    twist = _twist(n)
-    key_spec = _fft(key.astype(np.float64), twist)  # (k, h)
+    key_spec = fft.forward(key.astype(np.float64))  # (k, h)
     raw = rng.uniform_u64((count, k, n, 2))
     hi = np.empty((count, k + 1, n), dtype=np.uint64)
     lo = np.empty((count, k + 1, n), dtype=np.uint64)
@@ -219,9 +202,11 @@ def glwe_encrypt_zero128(key: np.ndarray, count: int, noise_log2: int,
     body_hi = np.ascontiguousarray(_sign_extend(noise))
     body_lo = np.ascontiguousarray(noise)
     # sum_c A_c * S_c: limbs of A (<2^16) times binary S, sums < 2^27: exact in float64
-    spec = _fft(_limbs(hi[:, :k], lo[:, :k]), twist)  # (count, k, 8, h)
+    spec = fft.forward(_limbs(hi[:, :k], lo[:, :k]))  # (count, k, 8, h)
     prod = np.einsum("cklh,kh->clh", spec, key_spec)
-    _accumulate_limbs(body_hi, body_lo, np.ascontiguousarray(_ifft_round(prod, twist)))
+    # exact: the limb products stay below 2^53
+    prods = np.rint(fft.backward(prod)).astype(np.int64)
+    _accumulate_limbs(body_hi, body_lo, np.ascontiguousarray(prods))
     hi[:, k] = body_hi
     lo[:, k] = body_lo
     return hi, lo

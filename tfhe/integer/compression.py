@@ -16,14 +16,13 @@ base 2^4 x 3 levels into k = 4, N = 256 with TUniform(2^43) noise, storage modul
 from __future__ import annotations
 
 import hashlib
-import inspect
 import os
 import struct
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core import fft, oprf, packing
+from ..core import fft_batch, oprf, packing
 from ..core.csprng import Csprng
 from ..core.ggsw import bootstrap_key
 from ..keys import ClientKey, KeyFileError, ServerKey, _load, _save
@@ -100,7 +99,7 @@ class CompressionKey:
     compute_params: Parameters
     pksk: np.ndarray  # (kN, ks_level, k'+1, N') uint64
     bsk: np.ndarray  # one GGSW per compression key bit, engine's Fourier layout
-    twist: np.ndarray  # FFT plan of the engine for N
+    plan: np.ndarray  # FFT plan of the engine for N
     fingerprint: bytes
     _rotator: tuple | None = field(default=None, repr=False)
 
@@ -125,10 +124,9 @@ class CompressionKey:
         key = rng.fork(b"compression-key").binary((cp.glwe_dimension, cp.polynomial_size))
         pksk = packing.packing_keyswitch_key(client_key.big_lwe_key, key, cp.ks_base_log,
                                              cp.ks_level, cp.noise_log2, rng.fork(b"pksk"))
-        plan = _fourier_plan(p.polynomial_size)
-        extra = {"plan": plan} if "plan" in inspect.signature(bootstrap_key).parameters else {}
+        plan = fft_batch.make_plan(p.polynomial_size)
         bsk = bootstrap_key(key.reshape(-1), client_key.glwe_key, cp.br_base_log, cp.br_level,
-                            p.glwe_noise_log2, rng.fork(b"decompression-bsk"), **extra)
+                            p.glwe_noise_log2, rng.fork(b"decompression-bsk"), plan)
         return (CompressionPrivateKey(cp, p, key),
                 cls(cp, p, pksk, bsk, plan, _fingerprint(pksk)))
 
@@ -142,7 +140,7 @@ class CompressionKey:
         if cp is None:
             raise KeyFileError(f"{path}: no compression parameters for {p.name}")
         pksk = arrays["pksk"]
-        return cls(cp, p, pksk, arrays["bsk"], _fourier_plan(p.polynomial_size),
+        return cls(cp, p, pksk, arrays["bsk"], fft_batch.make_plan(p.polynomial_size),
                    _fingerprint(pksk))
 
     # -- compression ------------------------------------------------------------------------
@@ -210,15 +208,6 @@ class CompressionKey:
 
     def bootstraps(self, compressed: CompressedRadixList) -> int:
         return sum(b.shape[0] for _, b in compressed.glwes)
-
-
-def _fourier_plan(polynomial_size: int) -> np.ndarray:
-    """What the engine's blind rotation takes next to its key (FFT plan, or the twist)."""
-    try:
-        from ..core import fft_batch
-    except ImportError:  # older engine: the twisting factors
-        return fft.twisting_factors(polynomial_size)
-    return fft_batch.make_plan(polynomial_size)
 
 
 def _fingerprint(pksk: np.ndarray) -> bytes:
