@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from eth.vm.forks.prague import PragueVM
@@ -14,12 +16,16 @@ from fhevm import acl, addresses
 from fhevm import handles as handles_mod
 from fhevm.acl import AclPrecompile
 from fhevm.backends import Backend, Ciphertext, make_backend
+from fhevm.backends.symbolic import SymbolicBackend
 from fhevm.config import FhevmConfig
 from fhevm.executor import ExecutorPrecompile
 from fhevm.precompile import Precompile
 from fhevm.state import FhevmState
 from fhevm.store import CiphertextStore
 from fhevm.verifiers import InputVerifierPrecompile, KmsVerifierPrecompile, signer_storage
+
+#: Set while a message runs whose ciphertexts are thrown away (see `simulating`).
+_SIMULATING: ContextVar[bool] = ContextVar("fhevm_simulating", default=False)
 
 
 class FhevmRuntime:
@@ -34,7 +40,10 @@ class FhevmRuntime:
         keys: Mapping[str, bytes] | None = None,
     ) -> None:
         """`keys`: network key files as bytes, needed by backend="tfhe" (see make_backend)."""
-        self.backend: Backend = make_backend(backend, keys) if isinstance(backend, str) else backend
+        self._backend: Backend = (
+            make_backend(backend, keys) if isinstance(backend, str) else backend
+        )
+        self._symbolic = SymbolicBackend(self._backend)
         self.chain_id = chain_id
         self.config = config or FhevmConfig()
         self.store = CiphertextStore({} if blob_db is None else blob_db)
@@ -43,6 +52,22 @@ class FhevmRuntime:
         self.kms_verifier = KmsVerifierPrecompile(self)
         self.input_verifier = InputVerifierPrecompile(self)
         self._vm_class: type[PragueVM] | None = None
+
+    @property
+    def backend(self) -> Backend:
+        """The FHE backend; the symbolic one inside `simulating()` (this thread only)."""
+        return self._symbolic if _SIMULATING.get() else self._backend
+
+    @contextmanager
+    def simulating(self) -> Iterator[None]:
+        """Run messages whose state is discarded (eth_call, eth_estimateGas) on the
+        symbolic backend: same handles, types, reverts, gas and HCU, no FHE work.
+        Per thread (a ContextVar), so a block mined meanwhile computes for real."""
+        token = _SIMULATING.set(True)
+        try:
+            yield
+        finally:
+            _SIMULATING.reset(token)
 
     # --- chain construction ----------------------------------------------------------
 

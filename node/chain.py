@@ -201,26 +201,33 @@ class DevChain:
             data=data)
         spoofed = SpoofTransaction(tx, from_=sender)
         try:
-            if header.hash == self.head.hash and not overrides and access is None:
-                state = self._head_call_state()
-                snapshot = state.snapshot()
-                try:
-                    return state.costless_execute_transaction(spoofed)
-                finally:
-                    state.revert(snapshot)
-            with vm.in_costless_state() as state:
-                if overrides:
-                    apply_overrides(state, overrides)
-                    if sender in overrides and "nonce" in overrides[sender]:
-                        spoofed = SpoofTransaction(
-                            tx.copy(nonce=overrides[sender]["nonce"]), from_=sender)
-                if access is not None:
-                    trace_access(state, access)
-                return state.costless_execute_transaction(spoofed)
+            with self.runtime.simulating():
+                return self._call_in(header, vm, spoofed, tx, sender, overrides, access)
         except ValidationError as exc:
             raise RpcError(SERVER_ERROR, str(exc)) from exc
         finally:
             self.runtime.discard()
+
+    def _call_in(self, header: Any, vm: Any, spoofed: Any, tx: Any, sender: bytes,
+                 overrides: dict | None, access: dict | None) -> Any:
+        """`call`'s execution, on the symbolic FHE backend: the state is thrown away, so
+        only types, gas and HCU matter (fhevm.backends.symbolic)."""
+        if header.hash == self.head.hash and not overrides and access is None:
+            state = self._head_call_state()
+            snapshot = state.snapshot()
+            try:
+                return state.costless_execute_transaction(spoofed)
+            finally:
+                state.revert(snapshot)
+        with vm.in_costless_state() as state:
+            if overrides:
+                apply_overrides(state, overrides)
+                if sender in overrides and "nonce" in overrides[sender]:
+                    spoofed = SpoofTransaction(
+                        tx.copy(nonce=overrides[sender]["nonce"]), from_=sender)
+            if access is not None:
+                trace_access(state, access)
+            return state.costless_execute_transaction(spoofed)
 
     def _head_call_state(self) -> Any:
         """One costless state on top of the head, reused (snapshot / revert) by every call
