@@ -3,19 +3,22 @@
 Each call checks its calldata, the handles' types and chain id, and the caller's ACL
 permission on every encrypted operand; meters HCU (and gas); computes with the backend;
 stores the result under a fresh random handle; and grants the caller transient access.
-Any failure reverts with a reason.
+Any failure reverts with a reason. Each successful call emits its FHEEvents event (the
+declarations of @fhevm/host-contracts 0.10.0, from this address, with the same topics
+and data) so that indexers watching Zama's executor work here too.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from fhevm import acl, addresses, hcu
 from fhevm.abi import Revert
 from fhevm.backends.base import COMPARISONS, Backend, BackendError, Ciphertext
 from fhevm.handles import HandleError, fresh_computed, unpack
-from fhevm.precompile import CallContext, Precompile, method, slot
+from fhevm.precompile import CallContext, Event, Precompile, method, slot
 from fhevm.types import ARITH, BITWISE, EQUALITY, SHIFTS, SOLIDITY_ENUM_SIZE, FheType, parse_type
 
 EXECUTOR = addresses.EXECUTOR
@@ -36,6 +39,43 @@ _CAST_OUT = ARITH | {FheType.Uint256}
 _RAND = ARITH | {FheType.Bool, FheType.Uint256}
 _RAND_BOUNDED = ARITH | {FheType.Uint256}
 _IS_IN = ARITH | {FheType.Uint160, FheType.Uint256}
+
+#: Bytes of the public seed of fheRand/fheRandBounded (bytes16 in the FheRand events).
+RAND_SEED_BYTES = 16
+
+
+def _event(name: str, *data: str) -> Event:
+    return Event(name, ("address",), data)
+
+
+_BINARY_DATA = ("bytes32", "bytes32", "bytes1", "bytes32")  # lhs, rhs, scalarByte, result
+#: FHEEvents of @fhevm/host-contracts 0.10.0 (each with `address indexed caller` first;
+#: FheType is uint8), plus FheSum and FheIsIn for our two extra functions, declared in the
+#: same style (their arguments, then the result).
+EVENTS: dict[str, Event] = {
+    **{
+        name: _event(name, *_BINARY_DATA)
+        for name in (
+            "FheAdd", "FheSub", "FheMul", "FheDiv", "FheRem", "FheBitAnd", "FheBitOr",
+            "FheBitXor", "FheShl", "FheShr", "FheRotl", "FheRotr", "FheEq", "FheNe", "FheGe",
+            "FheGt", "FheLe", "FheLt", "FheMin", "FheMax",
+        )
+    },
+    "FheNeg": _event("FheNeg", "bytes32", "bytes32"),  # ct, result
+    "FheNot": _event("FheNot", "bytes32", "bytes32"),
+    # inputHandle, userAddress, inputProof, inputType, result
+    "VerifyInput": _event("VerifyInput", "bytes32", "address", "bytes", "uint8", "bytes32"),
+    "Cast": _event("Cast", "bytes32", "uint8", "bytes32"),  # ct, toType, result
+    "TrivialEncrypt": _event("TrivialEncrypt", "uint256", "uint8", "bytes32"),  # pt, toType
+    # control, ifTrue, ifFalse, result
+    "FheIfThenElse": _event("FheIfThenElse", "bytes32", "bytes32", "bytes32", "bytes32"),
+    "FheRand": _event("FheRand", "uint8", "bytes16", "bytes32"),  # randType, seed, result
+    # upperBound, randType, seed, result
+    "FheRandBounded": _event("FheRandBounded", "uint256", "uint8", "bytes16", "bytes32"),
+    "FheSum": _event("FheSum", "bytes32[]", "uint8", "bytes32"),  # values, resultType
+    # value, values, valueType, result
+    "FheIsIn": _event("FheIsIn", "bytes32", "bytes32[]", "uint8", "bytes32"),
+}  # fmt: skip
 
 
 def exists(ctx: CallContext, handle: bytes) -> bool:
@@ -59,10 +99,12 @@ def _type_arg(code: int) -> FheType:
 def _binary_method(name: str, op: str) -> Callable[..., bytes]:
     """One IFHEVMExecutor binary function, e.g. fheAdd(bytes32,bytes32,bytes1)."""
 
+    event = EVENTS["F" + name[1:]]
+
     def handler(
         self: ExecutorPrecompile, ctx: CallContext, lhs: bytes, rhs: bytes, scalar: bytes
     ) -> bytes:
-        return self._binary(ctx, op, lhs, rhs, scalar)
+        return self._binary(ctx, op, lhs, rhs, scalar, event)
 
     handler.__name__ = name
     return method(f"{name}(bytes32,bytes32,bytes1)", ["bytes32"])(handler)
@@ -116,15 +158,20 @@ class ExecutorPrecompile(Precompile):
         cost: int | None,
         operands: Sequence[bytes],
         compute: Callable[[], Ciphertext],
+        event: Event,
+        args: Sequence[Any],
         depth_cost: int | None = None,
     ) -> bytes:
-        """Meter, compute, store under a fresh handle, and grant the caller transient use."""
+        """Meter, compute, store under a fresh handle, grant the caller transient use, and
+        emit `event` (caller, *args, result)."""
         if cost is None:
             raise Revert(f"UnsupportedType: {fhe_type.name} for this operation")
         handle = fresh_computed(fhe_type, ctx.chain_id)
         hcu.meter(ctx, cost, operands, handle, depth_cost)
-        # All gas is taken before the FHE work, so running out never wastes a computation.
+        # All gas (the event's too) is taken before the FHE work, so running out never
+        # wastes a computation; if the computation fails, the frame's revert drops the log.
         ctx.charge(GAS_NEW_HANDLE + acl.GAS_TRANSIENT, "new handle")
+        ctx.emit(event, ctx.sender, *args, handle)
         ct = compute()
         if self.backend.type_of(ct) != fhe_type:
             raise Revert(f"{self.name}: backend returned the wrong type")
@@ -139,7 +186,7 @@ class ExecutorPrecompile(Precompile):
     # --- binary and unary operators ----------------------------------------------------
 
     def _binary(
-        self, ctx: CallContext, op: str, lhs: bytes, rhs: bytes, scalar_byte: bytes
+        self, ctx: CallContext, op: str, lhs: bytes, rhs: bytes, scalar_byte: bytes, event: Event
     ) -> bytes:
         if scalar_byte[0] > 1:
             raise Revert("ScalarByteIsNotBoolean")
@@ -159,12 +206,16 @@ class ExecutorPrecompile(Precompile):
             operands.append(rhs)
         out = FheType.Bool if op in COMPARISONS else t
         cost = hcu.binary_cost(op, t, scalar)
-        return self._result(ctx, out, cost, operands, lambda: self.backend.binary(op, a, b))
+        compute = lambda: self.backend.binary(op, a, b)  # noqa: E731
+        return self._result(ctx, out, cost, operands, compute, event, (lhs, rhs, scalar_byte))
 
-    def _unary(self, ctx: CallContext, op: str, handle: bytes, types: frozenset) -> bytes:
+    def _unary(
+        self, ctx: CallContext, op: str, handle: bytes, types: frozenset, event: Event
+    ) -> bytes:
         t, a = self._operand(ctx, handle, types)
         cost = hcu.unary_cost(op, t)
-        return self._result(ctx, t, cost, [handle], lambda: self.backend.unary(op, a))
+        compute = lambda: self.backend.unary(op, a)  # noqa: E731
+        return self._result(ctx, t, cost, [handle], compute, event, (handle,))
 
     fheAdd = _binary_method("fheAdd", "add")
     fheSub = _binary_method("fheSub", "sub")
@@ -189,11 +240,11 @@ class ExecutorPrecompile(Precompile):
 
     @method("fheNeg(bytes32)", ["bytes32"])
     def fheNeg(self, ctx: CallContext, ct: bytes) -> bytes:
-        return self._unary(ctx, "neg", ct, SHIFTS)
+        return self._unary(ctx, "neg", ct, SHIFTS, EVENTS["FheNeg"])
 
     @method("fheNot(bytes32)", ["bytes32"])
     def fheNot(self, ctx: CallContext, ct: bytes) -> bytes:
-        return self._unary(ctx, "not", ct, BITWISE)
+        return self._unary(ctx, "not", ct, BITWISE, EVENTS["FheNot"])
 
     # --- the rest of IFHEVMExecutor ----------------------------------------------------
 
@@ -210,7 +261,9 @@ class ExecutorPrecompile(Precompile):
             raise Revert(f"IncompatibleTypes: {t.name} and {t_f.name}")
         cost = hcu.unary_cost("select", t)
         operands = [control, if_true, if_false]
-        return self._result(ctx, t, cost, operands, lambda: self.backend.select(c, a, b))
+        compute = lambda: self.backend.select(c, a, b)  # noqa: E731
+        args = (control, if_true, if_false)
+        return self._result(ctx, t, cost, operands, compute, EVENTS["FheIfThenElse"], args)
 
     @method("cast(bytes32,uint8)", ["bytes32"])
     def cast(self, ctx: CallContext, ct: bytes, to_code: int) -> bytes:
@@ -221,7 +274,8 @@ class ExecutorPrecompile(Precompile):
         if to_type == t:
             raise Revert("InvalidType: cast to the same type")
         cost = hcu.unary_cost("cast", to_type)
-        return self._result(ctx, to_type, cost, [ct], lambda: self.backend.cast(a, to_type))
+        compute = lambda: self.backend.cast(a, to_type)  # noqa: E731
+        return self._result(ctx, to_type, cost, [ct], compute, EVENTS["Cast"], (ct, to_code))
 
     @method("trivialEncrypt(uint256,uint8)", ["bytes32"])
     def trivialEncrypt(self, ctx: CallContext, value: int, to_code: int) -> bytes:
@@ -229,16 +283,18 @@ class ExecutorPrecompile(Precompile):
         if t not in EQUALITY:
             raise Revert(f"UnsupportedType: cannot encrypt {t.name}")
         cost = hcu.unary_cost("trivialEncrypt", t)
-        return self._result(ctx, t, cost, [], lambda: self.backend.trivial_encrypt(value, t))
+        compute = lambda: self.backend.trivial_encrypt(value, t)  # noqa: E731
+        return self._result(ctx, t, cost, [], compute, EVENTS["TrivialEncrypt"], (value, to_code))
 
     @method("fheRand(uint8)", ["bytes32"])
     def fheRand(self, ctx: CallContext, code: int) -> bytes:
         t = _type_arg(code)
         if t not in _RAND:
             raise Revert(f"UnsupportedType: no random {t.name}")
-        seed = secrets.token_bytes(32)
+        seed = secrets.token_bytes(RAND_SEED_BYTES)
         cost = hcu.unary_cost("rand", t)
-        return self._result(ctx, t, cost, [], lambda: self.backend.rand(t, seed))
+        compute = lambda: self.backend.rand(t, seed)  # noqa: E731
+        return self._result(ctx, t, cost, [], compute, EVENTS["FheRand"], (code, seed))
 
     @method("fheRandBounded(uint256,uint8)", ["bytes32"])
     def fheRandBounded(self, ctx: CallContext, bound: int, code: int) -> bytes:
@@ -249,9 +305,11 @@ class ExecutorPrecompile(Precompile):
             raise Revert("NotPowerOfTwo: upper bound must be a power of two")
         if bound > t.modulus:
             raise Revert("UpperBoundAboveMaxTypeValue")
-        seed = secrets.token_bytes(32)
+        seed = secrets.token_bytes(RAND_SEED_BYTES)
         cost = hcu.unary_cost("randBounded", t)
-        return self._result(ctx, t, cost, [], lambda: self.backend.rand(t, seed, bound))
+        compute = lambda: self.backend.rand(t, seed, bound)  # noqa: E731
+        args = (bound, code, seed)
+        return self._result(ctx, t, cost, [], compute, EVENTS["FheRandBounded"], args)
 
     def _list(self, ctx: CallContext, handles: Sequence[bytes], t: FheType) -> list[Ciphertext]:
         if len(handles) > MAX_LIST:
@@ -272,7 +330,8 @@ class ExecutorPrecompile(Precompile):
         cts = self._list(ctx, values, t)
         total, depth = hcu.sum_cost(t, len(cts))  # type: ignore[misc]
         compute = lambda: self.backend.sum(cts, t)  # noqa: E731
-        return self._result(ctx, t, total, list(values), compute, depth_cost=depth)
+        event, args = EVENTS["FheSum"], (list(values), code)
+        return self._result(ctx, t, total, list(values), compute, event, args, depth)
 
     @method("fheIsIn(bytes32,bytes32[],uint8)", ["bytes32"])
     def fheIsIn(self, ctx: CallContext, value: bytes, values: tuple, code: int) -> bytes:
@@ -285,7 +344,9 @@ class ExecutorPrecompile(Precompile):
         cts = self._list(ctx, values, t)
         total, depth = hcu.is_in_cost(t, len(cts))  # type: ignore[misc]
         compute = lambda: self.backend.is_in(v, cts)  # noqa: E731
-        return self._result(ctx, FheType.Bool, total, [value, *values], compute, depth_cost=depth)
+        operands = [value, *values]
+        event, args = EVENTS["FheIsIn"], (value, list(values), code)
+        return self._result(ctx, FheType.Bool, total, operands, compute, event, args, depth)
 
     @method("verifyInput(bytes32,address,bytes,uint8)", ["bytes32"])
     def verifyInput(
@@ -315,6 +376,7 @@ class ExecutorPrecompile(Precompile):
             ctx.charge(GAS_NEW_HANDLE, "new input handle")
             ctx.sstore(EXECUTOR, slot(_EXISTS, handle), 1)
         acl.grant_transient(ctx, handle, ctx.sender)
+        ctx.emit(EVENTS["VerifyInput"], ctx.sender, handle, user, proof, code, handle)
         return handle
 
     @method("getInputVerifierAddress()", ["address"], mutates=False)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from eth.exceptions import Revert as EvmRevert
 from eth.exceptions import VMError
+from eth_abi import encode
 from eth_utils import keccak
 
 from fhevm.abi import Revert, decode_args, encode_result, error_payload, selector
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
 
 GAS_CALL_BASE = 2_600
 GAS_PER_CALLDATA_WORD = 3
+# What the LOG opcode costs (yellow paper G_log, G_logtopic, G_logdata): a precompile's
+# events are charged as if a Solidity contract had emitted them.
+GAS_LOG = 375
+GAS_LOG_TOPIC = 375
+GAS_LOG_DATA_BYTE = 8
 
 
 def slot(*parts: bytes) -> int:
@@ -81,6 +87,45 @@ class CallContext:
 
     def tstore(self, address: bytes, key: int, value: int) -> None:
         self.state.set_transient_storage(address, key, word(value) if value else b"")
+
+    def emit(self, event: Event, *values: Any) -> None:
+        """Log `event` from this precompile's address, charged like the LOG opcode.
+
+        The entry goes on this call's own computation, so py-evm drops it with the frame
+        when this call or any frame above it reverts."""
+        topics, data = event.encode(values)
+        self.charge(
+            GAS_LOG + GAS_LOG_TOPIC * len(topics) + GAS_LOG_DATA_BYTE * len(data), event.name
+        )
+        self.computation.add_log_entry(self.address, topics, data)
+
+
+@dataclass(frozen=True)
+class Event:
+    """A Solidity event whose indexed parameters all come first (true of every event the
+    fhEVM contracts declare); enums are written as uint8, as in their ABI."""
+
+    name: str
+    indexed: tuple[str, ...]
+    data: tuple[str, ...]
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({','.join(self.indexed + self.data)})"
+
+    @property
+    def topic0(self) -> int:
+        return int.from_bytes(keccak(text=self.signature), "big")
+
+    def encode(self, values: Sequence[Any]) -> tuple[tuple[int, ...], bytes]:
+        """(topics, data) of one occurrence; indexed values are static types here."""
+        if len(values) != len(self.indexed) + len(self.data):
+            raise ValueError(f"{self.signature} takes {len(self.indexed) + len(self.data)} values")
+        k = len(self.indexed)
+        topics = [self.topic0]
+        for t, v in zip(self.indexed, values[:k], strict=True):
+            topics.append(int.from_bytes(encode([t], [v]), "big"))
+        return tuple(topics), encode(list(self.data), list(values[k:]))
 
 
 @dataclass(frozen=True)
