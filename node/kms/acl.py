@@ -22,11 +22,11 @@ class JsonRpc:
         self.url = url
         self._id = 0
 
-    async def call(self, method: str, params: list) -> object:
+    async def call(self, method: str, params: list, timeout: float = 30.0) -> object:
         self._id += 1
         payload = {"jsonrpc": "2.0", "id": self._id, "method": method, "params": params}
         try:
-            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as s:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as s:
                 async with s.post(self.url, json=payload) as r:
                     body = await r.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError) as exc:

@@ -6,12 +6,13 @@ Shamir-shares the flattened squash key bit by bit (degree t over F_p), deals PRS
 The squash secret lives only in this process's memory and is dropped on return.
 
 Layout under kms_dir:
-  public/kms.json        n, t, signer addresses, ports, keyswitch parameters
-  public/squash.bsk      squashing bootstrapping key (public)
-  public/ksk.npy         DEFAULT keyswitching key (public, for the squash's first step)
+  public/kms.json        n, t, signer addresses, ports, keyswitch parameters, the name of
+                         the squash parameter set (node.kms.params)
+  public/squash.bsk      squashing bootstrapping key (public; the node squashes with it)
+  public/ksk.npy         the engine's keyswitching key (public, the squash's first step)
   party-<j>/party.json   index, n, t, address
   party-<j>/signing.key  secp256k1 private key (hex), mode 0600
-  party-<j>/key_share.bin  4096 field elements (32 bytes big-endian)
+  party-<j>/key_share.bin  a field element (32 bytes big-endian) per squash key bit
   party-<j>/prss.json    keys of the PRSS sets containing j, mode 0600
 """
 
@@ -33,6 +34,7 @@ from tfhe.core import squash as sq
 from tfhe.core.csprng import Csprng
 
 from . import prss, shamir
+from .params import squash_parameters
 from .threshold import KeyShare, check_parameters
 
 DEFAULT_BASE_PORT = 8650
@@ -52,6 +54,7 @@ class PublicConfig:
     chain_id: int = 31337
     gateway_chain_id: int = addresses.GATEWAY_CHAIN_ID
     decryption_contract: str = to_checksum_address(addresses.DECRYPTION_VERIFYING_CONTRACT)
+    squash_params: str = "SQUASH"  # node.kms.params: the set the squash key was made for
 
     def to_json(self) -> str:
         d = dataclasses.asdict(self)
@@ -92,29 +95,36 @@ def share_key(lwe_key: np.ndarray, n: int, t: int) -> list[KeyShare]:
 
 def deal(kms_dir: str | os.PathLike, small_lwe_key: np.ndarray, ksk: np.ndarray,
          ks_base_log: int, ks_level: int, n: int = 4, t: int = 1,
-         base_port: int = DEFAULT_BASE_PORT, **domains: object) -> PublicConfig:
-    """Generate and write all KMS key material (takes ~1 minute for the squash key)."""
+         base_port: int = DEFAULT_BASE_PORT, squash_params: str = "SQUASH",
+         **domains: object) -> PublicConfig:
+    """Generate and write all KMS key material (takes ~1 minute for the squash key).
+    squash_params: a name of node.kms.params.SQUASH_PARAMETER_SETS."""
     check_parameters(n, t)
+    params = squash_parameters(squash_params)
     kms_dir = Path(kms_dir)
     public = kms_dir / "public"
     public.mkdir(parents=True, exist_ok=True)
     rng = Csprng.from_os()
-    secret = sq.SquashSecretKey.generate(rng.fork(b"squash secret"))
+    secret = sq.SquashSecretKey.generate(rng.fork(b"squash secret"), params)
     sq.generate_squash_key(small_lwe_key, secret, rng.fork(b"squash bsk")).save(
         public / "squash.bsk")
     np.save(public / "ksk.npy", ksk)
     cfg = deal_shares(kms_dir, secret.lwe_key, n, t, ks_base_log, ks_level, base_port,
-                      **domains)
+                      squash_params=squash_params, **domains)
     del secret
     return cfg
 
 
 def deal_shares(kms_dir: str | os.PathLike, squash_lwe_key: np.ndarray, n: int, t: int,
                 ks_base_log: int, ks_level: int,
-                base_port: int = DEFAULT_BASE_PORT, **domains: object) -> PublicConfig:
+                base_port: int = DEFAULT_BASE_PORT, squash_params: str = "SQUASH",
+                **domains: object) -> PublicConfig:
     """Write the party directories and public/kms.json for an existing squash key.
     `domains`: chain_id, gateway_chain_id, decryption_contract when genesis overrides them."""
     check_parameters(n, t)
+    if len(squash_lwe_key) != squash_parameters(squash_params).lwe_dimension:
+        raise ValueError(f"squash key of dimension {len(squash_lwe_key)} is not a "
+                         f"{squash_params} key")
     kms_dir = Path(kms_dir)
     (kms_dir / "public").mkdir(parents=True, exist_ok=True)
     shares = share_key(squash_lwe_key, n, t)
@@ -125,7 +135,8 @@ def deal_shares(kms_dir: str | os.PathLike, squash_lwe_key: np.ndarray, n: int, 
         for j in range(1, n + 1)
     )
     cfg = PublicConfig(n, t, signers, tuple(base_port + j for j in range(n)), ks_base_log,
-                       ks_level, **domains)  # type: ignore[arg-type]
+                       ks_level, squash_params=squash_params,
+                       **domains)  # type: ignore[arg-type]
     (kms_dir / "public" / "kms.json").write_text(cfg.to_json())
     return cfg
 

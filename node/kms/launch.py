@@ -32,15 +32,18 @@ def ensure_dealt(data_dir: str | os.PathLike, client_key, server_key, n: int = 4
     """Deal the KMS key material once (about a minute): returns the public config. Put
     cfg.signers and threshold t + 1 in the genesis FhevmConfig (kms_signers,
     kms_threshold). `domains` (chain_id, gateway_chain_id, decryption_contract) must match
-    the genesis FhevmConfig when it overrides the defaults. The caller should drop the
+    the genesis FhevmConfig when it overrides the defaults. An insecure engine parameter
+    set gets the insecure squash set (node.kms.params). The caller should drop the
     engine's client key from the data directory afterwards, or the node still holds a full
     decryption key."""
     d = kms_dir(data_dir)
     if (d / "public" / "kms.json").exists():
         return dealer.PublicConfig.load(d)
+    from .params import squash_name_for
+
     p = client_key.params
     return dealer.deal(d, client_key.lwe_key, server_key.ksk, p.ks_base_log, p.ks_level, n, t,
-                       base_port, **domains)
+                       base_port, squash_params=squash_name_for(p), **domains)
 
 
 def party_urls(cfg: dealer.PublicConfig, host: str = "127.0.0.1") -> list[str]:

@@ -10,6 +10,10 @@ Endpoints (JSON over HTTP):
   POST /v1/user-decrypt             signed user request -> share encrypted to the user's
                                     X25519 key, signed (UserDecryptResponseVerification)
 
+Ciphertexts: the node squashes each handle once for all parties and serves the squashed
+LWEs (`fhevm_getSquashedCiphertext`, NodeSource); a party holds no squash key. It still
+checks the ACL itself on the chain (eth_call through the node).
+
 Counters: a request's PRSS session id is a hash of the request; a party evaluates a session
 once, records its answer in sessions.log (fsync'd) and answers repeats from the record, so
 no PRSS counter is ever evaluated twice, even across restarts. Run: python -m node.kms.party.
@@ -22,19 +26,17 @@ import asyncio
 import functools
 import json
 import os
-import struct
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-import numpy as np
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from eth_utils import to_checksum_address
 
-from tfhe.integer import RadixCiphertext
-from tfhe.shortint import Ciphertext
+from tfhe.integer import blocks_for_bits
 
 from . import messages, squashing, threshold
 from .acl import AclClient, JsonRpc, RpcError
@@ -44,81 +46,86 @@ from .userenc import encrypt_share
 MAX_HANDLES = 64
 MAX_DURATION_DAYS = 365
 MAX_CONTRACTS = 10  # as Zama's gateway
-TYPE_BITS = {0: 1, 1: 4, 2: 8, 3: 16, 4: 32, 5: 64, 6: 128, 7: 160, 8: 256}
+TYPE_BITS = squashing.TYPE_BITS
+MAX_FETCH_BLOCKS = 256  # blocks of squashed ciphertexts asked of the node in one call
+SQUASH_TIMEOUT = 900.0  # seconds: a DEFAULT euint256 squash on 2 cores takes minutes
 
-Squashed = tuple[list[tuple[int, ...]], list[list[int]]]
+Squashed = squashing.Squashed
 
 
 class CiphertextSource(Protocol):
-    """Where a party gets the squashed LWEs of a handle (groups of blocks, LWE integers)."""
+    """Where a party gets the squashed LWEs of handles; KeyError(handle) when missing."""
 
-    async def squashed(self, handle: bytes) -> Squashed: ...
+    async def squashed(self, handles: Sequence[bytes]) -> list[Squashed]: ...
 
 
 class StaticSource:
-    """Pre-squashed ciphertexts (tests, or a coprocessor that squashes once for all)."""
+    """Pre-squashed ciphertexts (tests)."""
 
     def __init__(self, table: dict[bytes, Squashed]) -> None:
         self.table = table
 
-    async def squashed(self, handle: bytes) -> Squashed:
-        if handle not in self.table:
-            raise KeyError(handle)
-        return self.table[handle]
+    async def squashed(self, handles: Sequence[bytes]) -> list[Squashed]:
+        for h in handles:
+            if h not in self.table:
+                raise KeyError(h)
+        return [self.table[h] for h in handles]
 
 
-_HEADER = struct.Struct(">4sBBHI")  # fhevm.backends.tfhe blob: magic, version, type, blocks, size
-_BLOCK = struct.Struct(">BB")
+class NodeSource:
+    """Squashed ciphertexts from the node (JSON-RPC `fhevm_getSquashedCiphertext`): the
+    node squashes each handle once for all parties (node.kms.squasher); the party checks
+    the shape (groups cover the type's blocks, LWEs of its key's dimension) and keeps a
+    small cache (a public decryption reads a handle in both rounds)."""
 
+    def __init__(self, rpc: JsonRpc, dimension: int, max_cached_lwes: int = 512) -> None:
+        self.rpc, self.dimension, self.max_cached = rpc, dimension, max_cached_lwes
+        self._cache: OrderedDict[bytes, Squashed] = OrderedDict()
 
-def parse_blob(blob: bytes) -> RadixCiphertext:
-    """A radix ciphertext from the tfhe backend's serialisation (fhevm.backends.tfhe)."""
-    magic, version, code, count, size = _HEADER.unpack_from(blob)
-    if magic != b"FHVT" or version != 1 or code not in TYPE_BITS:
-        raise ValueError("not a tfhe ciphertext blob")
-    if len(blob) != _HEADER.size + count * (_BLOCK.size + 8 * size):
-        raise ValueError("ciphertext blob has the wrong length")
-    off, blocks = _HEADER.size, []
-    for _ in range(count):
-        degree, noise = _BLOCK.unpack_from(blob, off)
-        off += _BLOCK.size
-        data = np.frombuffer(blob, dtype="<u8", count=size, offset=off).astype(np.uint64)
-        off += 8 * size
-        blocks.append(Ciphertext(data, degree, noise))
-    return RadixCiphertext(blocks, TYPE_BITS[code])
+    def _remember(self, h: bytes, sq: Squashed) -> None:
+        self._cache[h] = sq
+        while sum(len(v[1]) for v in self._cache.values()) > self.max_cached \
+                and len(self._cache) > 1:
+            self._cache.popitem(last=False)
 
-
-class RpcSource:
-    """Fetch ciphertexts from the node (JSON-RPC `fhevm_getCiphertext`) and squash them
-    locally with the public squash key (loaded on first use: 812 MiB)."""
-
-    def __init__(self, rpc: JsonRpc, public_dir: Path, cfg: PublicConfig,
-                 keys: tuple | None = None) -> None:
-        """keys: (ksk, SquashKey) already in memory, else loaded from public_dir."""
-        self.rpc, self.public_dir, self.cfg = rpc, public_dir, cfg
-        self._keys = keys
-        self._cache: dict[bytes, Squashed] = {}
-
-    def _load(self) -> tuple:
-        if self._keys is None:
-            from tfhe.core.squash import SquashKey
-
-            self._keys = (np.load(self.public_dir / "ksk.npy"),
-                          SquashKey.load(self.public_dir / "squash.bsk"))
-        return self._keys
-
-    async def squashed(self, handle: bytes) -> Squashed:
-        if handle in self._cache:
-            return self._cache[handle]
-        blob = await self.rpc.call("fhevm_getCiphertext", ["0x" + handle.hex()])
-        if not blob:
-            raise KeyError(handle)
-        ct = parse_blob(bytes.fromhex(str(blob)[2:]))
-        ksk, key = await asyncio.to_thread(self._load)
-        [out] = await asyncio.to_thread(squashing.squash_radix, [ct], ksk, self.cfg.ks_base_log,
-                                        self.cfg.ks_level, key)
-        self._cache[handle] = out
+    async def squashed(self, handles: Sequence[bytes]) -> list[Squashed]:
+        missing = [h for h in dict.fromkeys(handles) if h not in self._cache]
+        got: dict[bytes, Squashed] = {}
+        for chunk in _chunks(missing, MAX_FETCH_BLOCKS):
+            answer = await self.rpc.call("fhevm_getSquashedCiphertext",
+                                         [[_hex(h) for h in chunk]], timeout=SQUASH_TIMEOUT)
+            if not isinstance(answer, list) or len(answer) != len(chunk):
+                raise RpcError("fhevm_getSquashedCiphertext: malformed answer")
+            for h, obj in zip(chunk, answer, strict=True):
+                if obj is None:
+                    raise KeyError(h)
+                try:
+                    got[h] = squashing.decode_squashed(obj, TYPE_BITS[h[30]], self.dimension)
+                except ValueError as exc:
+                    raise RpcError(f"squashed ciphertext of {_hex(h)}: {exc}") from None
+        for h, v in got.items():
+            self._remember(h, v)
+        out = []
+        for h in handles:
+            v = got.get(h) or self._cache.get(h)
+            if v is None:
+                raise KeyError(h)
+            out.append(v)
         return out
+
+
+def _chunks(handles: Sequence[bytes], max_blocks: int) -> list[list[bytes]]:
+    out: list[list[bytes]] = []
+    size = 0
+    for h in handles:
+        blocks = blocks_for_bits(TYPE_BITS[h[30]])
+        if out and size + blocks <= max_blocks:
+            out[-1].append(h)
+            size += blocks
+        else:
+            out.append([h])
+            size = blocks
+    return out
 
 
 def _bad(status: type[web.HTTPException], reason: str) -> web.HTTPException:
@@ -182,12 +189,7 @@ class Party:
         """This party's partial decryptions of every squashed LWE of every handle."""
         if session in self._answers:
             return self._answers[session]
-        lwes = []
-        for h in handles:
-            try:
-                lwes.append((await self.source.squashed(h))[1])
-            except KeyError:
-                raise _bad(web.HTTPNotFound, f"no ciphertext for {_hex(h)}") from None
+        lwes = [s[1] for s in await self._squashed(handles)]
         async with self._lock:
             if session in self._answers:
                 return self._answers[session]
@@ -201,6 +203,13 @@ class Party:
                 out.append(row)
             self._record(session, out)
             return out
+
+    async def _squashed(self, handles: Sequence[bytes]) -> list[Squashed]:
+        try:
+            return await self.source.squashed(handles)
+        except KeyError as exc:
+            h = exc.args[0] if exc.args and isinstance(exc.args[0], bytes) else b""
+            raise _bad(web.HTTPNotFound, f"no ciphertext for {_hex(h)}") from None
 
     async def _require(self, ok: bool, reason: str) -> None:
         if not ok:
@@ -253,9 +262,10 @@ class Party:
         if mine is not None and got.get(self.m.index, mine) != mine:
             raise _bad(web.HTTPConflict, "my own share in the bundle was altered")
         values = []
+        squashed = await self._squashed(handles)
         try:
             for k, h in enumerate(handles):
-                groups, lwes = await self.source.squashed(h)
+                groups, lwes = squashed[k]
                 if any(len(s[k]) != len(lwes) for s in got.values()):
                     raise _bad(web.HTTPBadRequest, "share count does not match the ciphertext")
                 pts = [threshold.combine({j: s[k][i] for j, s in got.items()}, self.cfg.n,
@@ -263,8 +273,6 @@ class Party:
                 values.append(squashing.assemble(groups, pts, TYPE_BITS[h[30]]))
         except threshold.ReconstructionError as exc:
             raise _bad(web.HTTPUnprocessableEntity, f"cannot reconstruct: {exc}") from None
-        except KeyError:
-            raise _bad(web.HTTPNotFound, "ciphertext not found") from None
         result = messages.encode_cleartexts(values)
         digest = messages.public_decrypt_digest(self.domain, handles, result, extra)
         return {"index": self.m.index, "values": [str(v) for v in values],
@@ -310,7 +318,7 @@ class Party:
             await self._require(ok, f"{owner} / {c} not allowed on {_hex(h)}")
         session = messages.user_session(signature, handles)
         shares = await self._shares(session, handles)
-        groups = [(await self.source.squashed(h))[0] for h in handles]
+        groups = [s[0] for s in await self._squashed(handles)]
         payload = json.dumps({"index": self.m.index, "session": _hex(session), "groups": groups,
                               "shares": [[hex(v) for v in row] for row in shares]}).encode()
         sealed = encrypt_share(X25519PublicKey.from_public_bytes(public_key), payload,
@@ -358,8 +366,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     party_dir = args.kms_dir / f"party-{args.index}"
     material = load_party(party_dir)
     rpc = JsonRpc(args.rpc_url)
-    party = Party(material, cfg, AclClient(rpc), RpcSource(rpc, args.kms_dir / "public", cfg),
-                  party_dir)
+    source = NodeSource(rpc, len(material.key_share.values))  # no squash key here
+    party = Party(material, cfg, AclClient(rpc), source, party_dir)
     web.run_app(party.app(), host=args.host, port=cfg.ports[args.index - 1], print=None)
 
 

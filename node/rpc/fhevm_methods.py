@@ -14,6 +14,9 @@
 |                     | -> {handles: ["0x.."], inputProof: "0x.."}                         |
 | fhevm_getCiphertext | [handle] -> "0x.." blob or null (node.rpc.methods; the KMS         |
 |                     | parties fetch ciphertexts with it)                                 |
+| fhevm_getSquashed-  | [handle] or [[handles]] (at most 256 blocks in all) -> {groups,    |
+|   Ciphertext        | lwes} or null per handle (tfhe backend): the node squashes once    |
+|                     | for all KMS parties (node.kms.squasher), which fetch it with this  |
 | fhevm_publicDecrypt | [[handles], extraData?] -> {cleartexts: "0x.." (abi-encoded        |
 |                     | uint256 words), decryptionProof: "0x..", values: ["0x.."]}         |
 | fhevm_userDecrypt   | [request] (node.kms.client.user_request's dict, signed by the      |
@@ -64,11 +67,12 @@ class FhevmMethods:
         self.acl = AclClient(dec.LocalRpc(dispatch))  # type: ignore[arg-type]
         self._keys: Any = None
         self._compact: Any = None
+        self._squasher: Any = None
 
     def table(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in (
             "fhevm_nodeInfo", "fhevm_getPublicKey", "fhevm_uploadInputs",
-            "fhevm_publicDecrypt", "fhevm_userDecrypt")}
+            "fhevm_getSquashedCiphertext", "fhevm_publicDecrypt", "fhevm_userDecrypt")}
 
     # -- helpers ---------------------------------------------------------------------------
     def keys(self) -> Any:
@@ -87,6 +91,20 @@ class FhevmMethods:
 
             self._compact = CompactKeys(self.keys().tfhe_keys)
         return self._compact
+
+    def squasher(self) -> Any:
+        """node.kms.squasher.Squasher over the committed blobs (tfhe backend)."""
+        if self.d.backend != "tfhe":
+            raise RpcError(SERVER_ERROR, "the clear backend has no squashed ciphertexts "
+                                         "(the node is a mock KMS)")
+        nk = self.keys()
+        if self._squasher is None:
+            from node.kms.launch import kms_dir
+            from node.kms.squasher import Squasher
+
+            self._squasher = Squasher(kms_dir(self.d.data_dir), nk.kms_config,
+                                      lambda h: self.d.store.get("blobs", h))
+        return self._squasher
 
     def party_urls(self) -> list[str]:
         if self.d.backend != "tfhe":
@@ -162,6 +180,25 @@ class FhevmMethods:
 
         proof = attest_inputs(self.rt, handles, user, contract, nk.input_keys, extra)
         return {"handles": [_h(h) for h in handles], "inputProof": _h(proof)}
+
+    async def fhevm_getSquashedCiphertext(self, params: list) -> Any:
+        from node.kms.squasher import MAX_BATCH_LWES, SquashError
+        from tfhe.integer import blocks_for_bits
+
+        arg = params[0] if params else None
+        single = isinstance(arg, str)
+        try:
+            handles = dec.parse_handles([arg] if single else arg)
+        except dec.BadRequest as exc:
+            raise RpcError(INVALID_PARAMS, str(exc)) from None
+        if sum(blocks_for_bits(dec.TYPE_BITS[h[30]]) for h in handles) > MAX_BATCH_LWES:
+            raise RpcError(INVALID_PARAMS, f"at most {MAX_BATCH_LWES} blocks per call")
+        try:
+            res = await self.squasher().squashed(handles)
+        except SquashError as exc:
+            raise RpcError(SERVER_ERROR, str(exc)) from None
+        out = [None if r is None else r.to_json() for r in res]
+        return out[0] if single else out
 
     def _values(self, handles: list[bytes]) -> list[int]:
         out = []

@@ -1,6 +1,7 @@
 """End to end on DEFAULT: an in-memory fhEVM chain (tests.fhevm.harness) whose KMS verifier
-knows the dealt party addresses; parties read the chain's ACL through eth_call, fetch the
-ciphertext, squash it and decrypt; the proof passes verifyDecryptionEIP712KMSSignatures."""
+knows the dealt party addresses; the node side squashes each ciphertext once
+(node.kms.squasher), the parties read the chain's ACL through eth_call, fetch the squashed
+LWEs and decrypt; the proof passes verifyDecryptionEIP712KMSSignatures."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from eth_abi import decode
 from eth_account import Account
 from eth_utils import to_canonical_address
@@ -21,9 +21,8 @@ if str(REPO_ROOT) not in sys.path:
 from fhevm.backends.tfhe import TfheBackend  # noqa: E402
 from fhevm.types import FheType  # noqa: E402
 from node.kms import client, dealer, launch  # noqa: E402
-from node.kms.acl import AclClient, JsonRpc  # noqa: E402
-from node.kms.party import Party, RpcSource  # noqa: E402
 from tests.fhevm.harness import ACL, KMS, Devnet, call_data  # noqa: E402
+from tests.kms.fake_node import squasher_for, with_parties  # noqa: E402
 from tfhe import DEFAULT  # noqa: E402
 
 VERIFY = "verifyDecryptionEIP712KMSSignatures(bytes32[],bytes,bytes)"
@@ -41,59 +40,11 @@ def chain(default_keys, squash_pair, tmp_path_factory):
                                   [to_canonical_address(a) for a in cfg.signers], 2),
                    sender=net.owner_key)
     assert out.success, out.reason
-    return net, kms_dir, cfg, (sk.ksk, key)
-
-
-def _rpc_app(net: Devnet) -> web.Application:
-    async def rpc(request: web.Request) -> web.Response:
-        body = await request.json()
-        method, params = body["method"], body["params"]
-        if method == "eth_call":
-            out = net.call(bytes.fromhex(params[0]["to"][2:]),
-                           bytes.fromhex(params[0]["data"][2:]))
-            result = {"result": "0x" + out.output.hex()} if out.success else {
-                "error": {"code": 3, "message": out.reason}}
-        elif method == "fhevm_getCiphertext":
-            blob = net.rt.store.get(bytes.fromhex(params[0][2:]))
-            result = {"result": None if blob is None else "0x" + blob.hex()}
-        else:
-            result = {"error": {"code": -32601, "message": method}}
-        return web.json_response({"jsonrpc": "2.0", "id": body["id"], **result})
-
-    app = web.Application(client_max_size=2**26)
-    app.router.add_post("/", rpc)
-    return app
-
-
-async def _with_parties(net, kms_dir, cfg, keys, fn):
-    runners = []
-    node = web.AppRunner(_rpc_app(net))
-    await node.setup()
-    site = web.TCPSite(node, "127.0.0.1", 0)
-    await site.start()
-    runners.append(node)
-    port = site._server.sockets[0].getsockname()[1]
-    rpc = JsonRpc(f"http://127.0.0.1:{port}/")
-    source = RpcSource(rpc, kms_dir / "public", cfg, keys)  # shared: one squash
-    urls = []
-    try:
-        for j in range(1, cfg.n + 1):
-            pdir = kms_dir / f"party-{j}"
-            party = Party(dealer.load_party(pdir), cfg, AclClient(rpc), source, pdir)
-            r = web.AppRunner(party.app())
-            await r.setup()
-            s = web.TCPSite(r, "127.0.0.1", 0)
-            await s.start()
-            runners.append(r)
-            urls.append(f"http://127.0.0.1:{s._server.sockets[0].getsockname()[1]}")
-        return await fn(urls)
-    finally:
-        for r in runners:
-            await r.cleanup()
+    return net, kms_dir, cfg, squasher_for(net, kms_dir, cfg, (sk.ksk, key))
 
 
 def test_public_and_user_decryption_on_chain(chain) -> None:
-    net, kms_dir, cfg, keys = chain
+    net, kms_dir, cfg, squasher = chain
     h_pub = net.handle("fheRand(uint8)", int(FheType.Uint8))
     h_user = net.handle("fheRand(uint8)", int(FheType.Bool))
     h_secret = net.handle("trivialEncrypt(uint256,uint8)", 1, int(FheType.Bool))
@@ -115,7 +66,8 @@ def test_public_and_user_decryption_on_chain(chain) -> None:
             await client.user_decrypt(urls, cfg, req, sk)
         return pub, mine
 
-    pub, mine = asyncio.run(_with_parties(net, kms_dir, cfg, keys, go))
+    pub, mine = asyncio.run(with_parties(net, kms_dir, cfg, squasher, go))
+    assert squasher.squash_calls == 2  # once per handle decrypted, not once per party
     assert pub.values == [net.rt.decrypt(h_pub)]
     assert mine == [net.rt.decrypt(h_user)]
     out = net.call(KMS, call_data(VERIFY, [h_pub], pub.decrypted_result, pub.proof))

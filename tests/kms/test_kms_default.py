@@ -86,7 +86,7 @@ def test_threshold_decryption_of_every_type(default_keys, squash_pair, parties) 
 
 def test_party_reads_the_tfhe_backend_blob(default_keys) -> None:
     from fhevm.backends.tfhe import TfheBackend
-    from node.kms.party import parse_blob
+    from node.kms.squashing import parse_blob
 
     ck, sk = default_keys
     backend = TfheBackend(sk, ck)
