@@ -11,15 +11,37 @@ decomposition base 2^24, 3 levels), sample extraction. Two 2-bit blocks are pack
 squashed LWE (lo + 4 * hi, plaintext in [0, 16), delta_out = 2^124).
 
 128-bit representation. Numba has no 128-bit integers, so a torus element is a pair of
-uint64 arrays (hi, lo); additions carry explicitly. The only large product, digits (|d| <=
-2^23) times 128-bit key coefficients, is done exactly with float64 FFTs by splitting the key
-polynomials into 8 limbs of 16 bits: each limb product sum is an integer of typical size
-2^44 (bound 2^53), far inside float64's 53-bit mantissa, so rounding the inverse FFT is
-exact, and the limbs are recombined with shifts modulo 2^128. Why not a multi-prime NTT:
-a Numba NTT of size 2048 over 6 primes of 31 bits plus Garner's recombination would do
-more work than pocketfft's float64 transforms, which are already vectorised. The key is
-kept in the standard (uint64 hi, lo) domain (812 MiB) and its limbs are transformed per
-use: a Fourier-domain copy would be 8 limbs x 16 bytes per coefficient (3.3 GiB).
+uint64 arrays (hi, lo); additions carry explicitly. The only large product, digits
+(balanced, |d| <= 2^23) times 128-bit key coefficients, is done with float64 FFTs on limbs
+of the key: K = v0 + 2^74 (v1 + 2^18 v2 + 2^36 v3) mod 2^128 with v1..v3 balanced 18-bit
+integers and v0 the low 74 bits (signed) as a float64. Only the result modulo 2^128 and
+above the noise matters, so only the top limbs need exact products:
+
+* Exact limbs. A limb's product sum has 9 rows x 2048 = 2^14.2 terms of rms 2^22.2 x
+  2^16.2: rms 2^45.5. The float64 FFT error on it measures rms 0.03 (max 0.125 over 36k
+  coefficients; test_external_product_error_at_full_size checks < 0.25), so rounding
+  to the nearest integer is exact with 16 sigma to spare, and bits [74, 128) are exact.
+* The inexact limb. v0 (rms 2^72.2, rounded to 53 bits) gives a product of rms 2^101.5
+  whose FFT error measures rms 2^50.9 (max 2^52.6) per coefficient and CMux. A CMux
+  rotates the error already in the accumulator without amplifying it, so after n = 918
+  steps each GLWE coefficient carries rms 2^55.8, and the LWE phase (body minus mask
+  times ~2048 key bits) rms 2^61.3: variance 2^122.6 against the squash's 2^128.8
+  (docs/kms.md): +1.4 % variance, B_e = 2^68.1 unchanged to the first decimal.
+
+Why not fewer limbs: an inexact limb whose top is bit T errs by ~2^(T - 23) per CMux, so
+T <= 74 keeps it negligible; 54 exact bits need 3 limbs of <= 18 bits (19 bits would
+leave 8 sigma). Why not a multi-prime NTT or double-double FFT: more work per product
+than four float64 limbs, and not vectorised by LLVM as these loops are.
+
+The limbs' spectra (the Fourier key, `fourier_key`: 918 x 1024 x 2 x 108 float64,
+1.5 GiB) are computed once per process from the standard-domain key (the 812 MiB file
+format does not change). Per CMux and ciphertext that leaves 9 forward FFTs of digit
+polynomials, a complex product with the key, 12 inverse FFTs and the recombination.
+A batch is split over threads (Numba kernels without the GIL); each chunk walks the
+key in lockstep (each key step read once per chunk) with the batch as the SIMD axis.
+Every float operation is IEEE-strict (no fast-math: no FMA contraction, no
+reassociation), so a ciphertext's result is bit-for-bit the same whatever the batch,
+its position in it or the thread count: the inexact limb makes that worth stating.
 """
 
 from __future__ import annotations
@@ -28,6 +50,8 @@ import hashlib
 import mmap
 import os
 import struct
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,8 +62,12 @@ from . import fft, fft_batch
 from .bootstrap import keyswitch_chunk, modulus_switch
 from .csprng import Csprng
 
-LIMB_BITS = 16
+LIMB_BITS = 16  # exact limbs of glwe_encrypt_zero128 (binary key: sums < 2^27)
 LIMBS = 128 // LIMB_BITS
+LOW_BITS = 74  # the Fourier key's inexact low limb: bits [0, 74)
+EXACT_BITS = 18  # three exact balanced limbs for bits [74, 128)
+FOURIER_LIMBS = 1 + (128 - LOW_BITS) // EXACT_BITS
+_FOURIER_LOCK = threading.Lock()
 _MAGIC = b"FHEVMPY-SQUASHKEY"
 
 
@@ -244,117 +272,107 @@ def generate_squash_key(small_lwe_key: np.ndarray, secret: SquashSecretKey, rng:
 
 
 
-# -- the external product in the Fourier domain (fft_batch layout: (h, M), M columns) ---------
+# -- the Fourier key: one inexact low limb, three exact limbs ---------------------------------
+# A 128-bit key coefficient K is split as K = v0 + 2^74 (v1 + 2^18 v2 + 2^36 v3) mod 2^128,
+# v0 in [-2^73, 2^73) (inexact: a float64), v1..v3 balanced 18-bit integers in [-2^17, 2^17).
+# Spectra are stored per step i as (h, 2, R * W): row t holds the real parts of the R * W
+# columns then their imaginary parts; column r * W + c * 4 + l is limb l of key row r,
+# GLWE component c (W = (k+1) * 4). See the module docstring for the error argument.
 
-@njit(cache=True)
-def _fold_digits(digits: np.ndarray, plan: np.ndarray, xr: np.ndarray, xi: np.ndarray) -> None:
-    """Fold and twist digit polynomials (B, R, N) into columns b * R + r of X."""
-    nb, rows, n = digits.shape
+@njit(cache=True, inline="always")
+def _split_key(h: np.uint64, lo: np.uint64):
+    """(v0, v1, v2, v3) as float64 with K = v0 + 2^74 (v1 + 2^18 v2 + 2^36 v3) mod 2^128;
+    v1..v3 are exact, v0 is rounded to 53 bits (an error below 2^20)."""
+    top = h & np.uint64((1 << (LOW_BITS - 64)) - 1)
+    sign = top >> np.uint64(LOW_BITS - 65)  # 1 when bits [0, 74) are >= 2^73: v0 < 0
+    v0 = float(np.int64(top) - np.int64(sign << np.uint64(LOW_BITS - 64))) * 2.0 ** 64 \
+        + float(lo)
+    rest = (h >> np.uint64(LOW_BITS - 64)) + sign
+    mask = np.uint64((1 << EXACT_BITS) - 1)
+    half = np.uint64(1 << (EXACT_BITS - 1))
+    eb = np.uint64(EXACT_BITS)
+    t = rest & mask
+    c = (t + half) >> eb
+    v1 = np.int64(t) - np.int64(c << eb)
+    rest = (rest >> eb) + c
+    t = rest & mask
+    c = (t + half) >> eb
+    v2 = np.int64(t) - np.int64(c << eb)
+    rest = (rest >> eb) + c
+    t = rest & mask
+    c = (t + half) >> eb
+    v3 = np.int64(t) - np.int64(c << eb)  # the carry out is a multiple of 2^128: dropped
+    return v0, float(v1), float(v2), float(v3)
+
+
+@njit(cache=True, nogil=True)
+def _fourier_key_steps(bsk_hi: np.ndarray, bsk_lo: np.ndarray, plan: np.ndarray, i0: int,
+                       i1: int, out: np.ndarray) -> None:
+    """out[i] = spectra (times 1/h) of the four limbs of key step i, for i in [i0, i1)."""
+    _, rows, cols, n = bsk_hi.shape
     h = n // 2
-    m = nb * rows
-    for t in range(h):
-        tr = plan[t]
-        ti = plan[h + t]
-        base = t * m
-        for b in range(nb):
+    m = rows * cols * FOURIER_LIMBS
+    scale = 1.0 / h
+    for i in range(i0, i1):
+        y = out[i].reshape(-1)
+        for t in range(h):
+            tr = plan[t] * scale
+            ti = plan[h + t] * scale
+            base = 2 * m * t
             for r in range(rows):
-                d0 = digits[b, r, t]
-                d1 = digits[b, r, t + h]
-                xr[base + b * rows + r] = d0 * tr - d1 * ti
-                xi[base + b * rows + r] = d0 * ti + d1 * tr
+                for c in range(cols):
+                    a = _split_key(bsk_hi[i, r, c, t], bsk_lo[i, r, c, t])
+                    b = _split_key(bsk_hi[i, r, c, t + h], bsk_lo[i, r, c, t + h])
+                    col = base + (r * cols + c) * FOURIER_LIMBS
+                    for limb in range(FOURIER_LIMBS):
+                        d0 = a[limb]
+                        d1 = b[limb]
+                        y[col + limb] = d0 * tr - d1 * ti
+                        y[col + m + limb] = d0 * ti + d1 * tr
+        fft_batch.forward_cols(y, y[m:], plan, h, 2 * m, 0, m)
 
 
-@njit(cache=True)
-def _fold_limbs(hi: np.ndarray, lo: np.ndarray, plan: np.ndarray, scale: float,
-                yr: np.ndarray, yi: np.ndarray) -> None:
-    """16-bit limbs of 128-bit polynomials (R, C, N), folded and twisted into columns
-    (r * C + c) * 8 + l, times `scale` (the 1/h that the inverse FFT leaves out)."""
-    rows, cols, n = hi.shape
-    h = n // 2
-    m = rows * cols * LIMBS
-    mask = np.uint64(0xFFFF)
-    for t in range(h):
-        tr = plan[t] * scale
-        ti = plan[h + t] * scale
-        base = t * m
-        for r in range(rows):
-            for c in range(cols):
-                h0, l0 = hi[r, c, t], lo[r, c, t]
-                h1, l1 = hi[r, c, t + h], lo[r, c, t + h]
-                for limb in range(LIMBS):
-                    sh = np.uint64(16 * (limb % 4))
-                    if limb < 4:
-                        d0 = float((l0 >> sh) & mask)
-                        d1 = float((l1 >> sh) & mask)
-                    else:
-                        d0 = float((h0 >> sh) & mask)
-                        d1 = float((h1 >> sh) & mask)
-                    col = base + (r * cols + c) * LIMBS + limb
-                    yr[col] = d0 * tr - d1 * ti
-                    yi[col] = d0 * ti + d1 * tr
+def fourier_key(key: SquashKey, threads: int | None = None) -> np.ndarray:
+    """The key's limb spectra, (n, h, 2, R * W) float64 (1.6 GiB on SQUASH): computed
+    once per process and per key object (the file format stays the standard-domain key)."""
+    cached = key.__dict__.get("_fourier")
+    if cached is not None:
+        return cached
+    with _FOURIER_LOCK:
+        cached = key.__dict__.get("_fourier")
+        if cached is not None:
+            return cached
+        count, rows, cols, n = key.bsk_hi.shape
+        plan = fft_batch.make_plan(n)
+        out = np.empty((count, n // 2, 2, rows * cols * FOURIER_LIMBS))
+        workers = _threads(threads, count)
+        bounds = np.linspace(0, count, workers + 1).astype(int)
+        _run_threads(_fourier_key_steps, [
+            (key.bsk_hi, key.bsk_lo, plan, int(bounds[w]), int(bounds[w + 1]), out)
+            for w in range(workers)])
+        out.flags.writeable = False
+        object.__setattr__(key, "_fourier", out)
+        return out
 
 
-@njit(cache=True, fastmath=True)
-def _multiply(xr: np.ndarray, xi: np.ndarray, yr: np.ndarray, yi: np.ndarray, nb: int,
-              rows: int, width: int, outr: np.ndarray, outi: np.ndarray) -> None:
-    """out[t, b * W + w] = sum_r X[t, b * R + r] * Y[t, r * W + w] (W = C * 8 columns)."""
-    h = xr.shape[0] // (nb * rows)
-    for t in range(h):
-        xb = t * nb * rows
-        yb = t * rows * width
-        ob = t * nb * width
-        for b in range(nb):
-            x0 = xb + b * rows
-            o = ob + b * width
-            for w in range(width):
-                sr = 0.0
-                si = 0.0
-                for r in range(rows):
-                    ar = xr[x0 + r]
-                    ai = xi[x0 + r]
-                    br = yr[yb + r * width + w]
-                    bi = yi[yb + r * width + w]
-                    sr += ar * br - ai * bi
-                    si += ar * bi + ai * br
-                outr[o + w] = sr
-                outi[o + w] = si
+def _threads(threads: int | None, work: int) -> int:
+    """Worker threads: `threads`, or the CPUs this process may run on; at most `work`."""
+    if threads is None:
+        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+            else os.cpu_count() or 1
+    if threads < 1:
+        raise ValueError("threads must be >= 1")
+    return max(1, min(threads, work))
 
 
-@njit(cache=True)
-def _untwist_accumulate(outr: np.ndarray, outi: np.ndarray, plan: np.ndarray,
-                        acc_hi: np.ndarray, acc_lo: np.ndarray) -> None:
-    """acc (B, C, N) += sum_l round(limb product l) * 2^(16 l), modulo 2^128."""
-    nb, cols, n = acc_hi.shape
-    h = n // 2
-    width = cols * LIMBS
-    for t in range(h):
-        tr = plan[t]
-        ti = plan[h + t]
-        ob = t * nb * width
-        for b in range(nb):
-            for c in range(cols):
-                h0, l0 = acc_hi[b, c, t], acc_lo[b, c, t]
-                h1, l1 = acc_hi[b, c, t + h], acc_lo[b, c, t + h]
-                for limb in range(LIMBS):
-                    o = ob + b * width + c * LIMBS + limb
-                    zr = outr[o]
-                    zi = outi[o]
-                    v0 = np.int64(np.rint(zr * tr + zi * ti))
-                    v1 = np.int64(np.rint(zi * tr - zr * ti))
-                    s = limb * 16
-                    if s == 0:
-                        a0h, a0l = np.uint64(v0 >> 63), np.uint64(v0)
-                        a1h, a1l = np.uint64(v1 >> 63), np.uint64(v1)
-                    elif s < 64:
-                        a0h, a0l = np.uint64(v0 >> (64 - s)), np.uint64(v0) << np.uint64(s)
-                        a1h, a1l = np.uint64(v1 >> (64 - s)), np.uint64(v1) << np.uint64(s)
-                    else:
-                        a0h, a0l = np.uint64(v0) << np.uint64(s - 64), np.uint64(0)
-                        a1h, a1l = np.uint64(v1) << np.uint64(s - 64), np.uint64(0)
-                    h0, l0 = _add128(h0, l0, a0h, a0l)
-                    h1, l1 = _add128(h1, l1, a1h, a1l)
-                acc_hi[b, c, t], acc_lo[b, c, t] = h0, l0
-                acc_hi[b, c, t + h], acc_lo[b, c, t + h] = h1, l1
+def _run_threads(kernel, arg_lists: list[tuple]) -> None:
+    """kernel(*args) for each args, on threads (the kernels release the GIL)."""
+    if len(arg_lists) == 1:
+        kernel(*arg_lists[0])
+        return
+    with ThreadPoolExecutor(len(arg_lists)) as pool:
+        for f in [pool.submit(kernel, *args) for args in arg_lists]:
+            f.result()
 
 
 # -- blind rotation mod 2^128 -----------------------------------------------------------------
@@ -384,56 +402,169 @@ def _init_acc(lut_hi: np.ndarray, lut_lo: np.ndarray, b_sw: int, kp1: int,
         acc_lo[body, dst] = lo
 
 
-@njit(cache=True)
-def _rotate_decompose(acc_hi: np.ndarray, acc_lo: np.ndarray, a: np.ndarray, base_log: int,
-                      level: int, out: np.ndarray) -> None:
-    """Signed digits of (X^a[b] - 1) * acc[b]: out (B, (k+1) * level, N) float64.
+@njit(cache=True, inline="always")
+def _digits(acc_hi: np.ndarray, acc_lo: np.ndarray, c: int, t: int, b: int, p: int):
+    """Balanced 24-bit digits (top first) of coefficient t of (X^p - 1) * acc[c, :, b],
+    its top 72 bits rounded to nearest (the 56 bits below are dropped)."""
+    n = acc_hi.shape[1]
+    s = t - p
+    neg = False
+    if s < 0:
+        s += n
+        neg = True
+        if s < 0:
+            s += n
+            neg = False
+    h, lo = acc_hi[c, s, b], acc_lo[c, s, b]
+    if neg:
+        h, lo = _neg128(h, lo)
+    nh, nl = _neg128(acc_hi[c, t, b], acc_lo[c, t, b])
+    h, lo = _add128(h, lo, nh, nl)
+    h, lo = _add128(h, lo, np.uint64(0), np.uint64(1 << 55))
+    mask = np.uint64((1 << 24) - 1)
+    half = np.int64(1 << 23)
+    u0 = np.int64(h >> np.uint64(40))
+    u1 = np.int64((h >> np.uint64(16)) & mask)
+    u2 = np.int64(((h & np.uint64(0xFFFF)) << np.uint64(8)) | (lo >> np.uint64(56)))
+    c2 = (u2 + half) >> 24
+    u1 += c2
+    c1 = (u1 + half) >> 24
+    u0 += c1
+    c0 = (u0 + half) >> 24
+    return float(u0 - (c0 << 24)), float(u1 - (c1 << 24)), float(u2 - (c2 << 24))
 
-    Digit j of component c goes to row c * level + j (gadget 2^(128 - base_log (j+1))); the
-    top base_log * level bits are rounded to nearest, digits balanced in [-B/2, B/2].
-    """
+
+# Inside the blind rotation the batch is the fastest axis ("lanes"): accumulators are
+# (k+1, N, B), spectra (h, 2, columns, B), so the Fourier-domain products and the
+# recombination are SIMD loops across the ciphertexts of a chunk.
+
+@njit(cache=True, nogil=True)
+def _decompose_fold(acc_hi: np.ndarray, acc_lo: np.ndarray, a: np.ndarray,
+                    plan: np.ndarray, x: np.ndarray) -> None:
+    """Digits of (X^a[b] - 1) * acc[., ., b], folded and twisted into x (h, 2, R, B): row
+    c * 3 + j holds digit j of component c (gadget 2^(128 - 24 (j + 1)))."""
+    kp1, n, nb = acc_hi.shape
+    h = n // 2
+    m = kp1 * 3 * nb
+    for t in range(h):
+        tr = plan[t]
+        ti = plan[h + t]
+        base = 2 * m * t
+        for b in range(nb):
+            p = a[b] % (2 * n)
+            for c in range(kp1):
+                d0 = _digits(acc_hi, acc_lo, c, t, b, p)
+                d1 = _digits(acc_hi, acc_lo, c, t + h, b, p)
+                for j in range(3):
+                    col = base + (c * 3 + j) * nb + b
+                    x[col] = d0[j] * tr - d1[j] * ti
+                    x[col + m] = d0[j] * ti + d1[j] * tr
+
+
+@njit(cache=True, nogil=True)
+def _multiply(x: np.ndarray, fk: np.ndarray, nb: int, rows: int, o: np.ndarray) -> None:
+    """o[t, w, b] = sum_r x[t, r, b] * fk[t, r, w] (complex; (h, 2, ., B) layouts). The
+    sum runs over r in order in each lane: a ciphertext's result is independent of B."""
+    h = fk.shape[0]
+    width = fk.shape[2] // rows
+    mx = np.uint64(rows * nb)
+    mo = np.uint64(width * nb)
+    nbu = np.uint64(nb)
+    for t in range(h):
+        xb = np.uint64(2 * t) * mx
+        ob = np.uint64(2 * t) * mo
+        for i in range(np.uint64(2) * mo):
+            o[ob + i] = 0.0
+        for r in range(rows):
+            xr0 = xb + np.uint64(r) * nbu
+            xi0 = xr0 + mx
+            for w in range(width):
+                kr = fk[t, 0, r * width + w]
+                ki = fk[t, 1, r * width + w]
+                o0 = ob + np.uint64(w) * nbu
+                o1 = o0 + mo
+                for b in range(nbu):
+                    ar = x[xr0 + b]
+                    ai = x[xi0 + b]
+                    o[o0 + b] += ar * kr - ai * ki
+                    o[o1 + b] += ar * ki + ai * kr
+
+
+@njit(cache=True, inline="always")
+def _to128(f: float, w: np.int64):
+    """f (the inexact low limb's product, a float64 integer below 2^127) + w * 2^74, as
+    128 bits modulo 2^128."""
+    hf = np.rint(f * 2.0 ** -64)
+    rem = f - hf * 2.0 ** 64  # exact (Sterbenz), |rem| <= 2^63
+    if rem >= 2.0 ** 63:
+        rem -= 2.0 ** 64
+        hf += 1.0
+    lo = np.int64(rem)
+    hi = np.uint64(np.int64(hf)) + np.uint64(lo >> 63) \
+        + (np.uint64(w) << np.uint64(LOW_BITS - 64))
+    return hi, np.uint64(lo)
+
+
+@njit(cache=True, nogil=True)
+def _untwist_accumulate(o: np.ndarray, plan: np.ndarray, acc_hi: np.ndarray,
+                        acc_lo: np.ndarray) -> None:
+    """acc (C, N, B) += the limb products of o (h, 2, C * 4, B), recombined mod 2^128:
+    the three exact limbs are rounded and summed in 64 bits (only bits [74, 128) count)."""
+    cols, n, nb = acc_hi.shape
+    h = n // 2
+    mo = cols * FOURIER_LIMBS * nb
+    sh1 = np.int64(EXACT_BITS)
+    sh2 = np.int64(2 * EXACT_BITS)
+    for t in range(h):
+        tr = plan[t]
+        ti = plan[h + t]
+        ob = 2 * mo * t
+        for c in range(cols):
+            k = ob + c * FOURIER_LIMBS * nb
+            for b in range(nb):
+                z0r, z0i = o[k + b], o[k + mo + b]
+                z1r, z1i = o[k + nb + b], o[k + mo + nb + b]
+                z2r, z2i = o[k + 2 * nb + b], o[k + mo + 2 * nb + b]
+                z3r, z3i = o[k + 3 * nb + b], o[k + mo + 3 * nb + b]
+                w = np.int64(np.rint(z1r * tr + z1i * ti)) \
+                    + (np.int64(np.rint(z2r * tr + z2i * ti)) << sh1) \
+                    + (np.int64(np.rint(z3r * tr + z3i * ti)) << sh2)
+                ah, al = _to128(z0r * tr + z0i * ti, w)
+                acc_hi[c, t, b], acc_lo[c, t, b] = _add128(acc_hi[c, t, b], acc_lo[c, t, b],
+                                                           ah, al)
+                w = np.int64(np.rint(z1i * tr - z1r * ti)) \
+                    + (np.int64(np.rint(z2i * tr - z2r * ti)) << sh1) \
+                    + (np.int64(np.rint(z3i * tr - z3r * ti)) << sh2)
+                ah, al = _to128(z0i * tr - z0r * ti, w)
+                acc_hi[c, t + h, b], acc_lo[c, t + h, b] = _add128(
+                    acc_hi[c, t + h, b], acc_lo[c, t + h, b], ah, al)
+
+
+@njit(cache=True, nogil=True)
+def _blind_rotate(acc_hi: np.ndarray, acc_lo: np.ndarray, a_sw: np.ndarray, fk: np.ndarray,
+                  plan: np.ndarray) -> None:
+    """acc[b] <- X^(sum a_sw[b, i] s_i) acc[b] (acc: (B, k+1, N)) by CMuxes with the
+    Fourier key, all ciphertexts of the chunk in lockstep (each key step read once)."""
     nb, kp1, n = acc_hi.shape
-    total = base_log * level
-    drop = 128 - total  # bits below the decomposition (here 56 < 64)
-    rnd = np.uint64(1) << np.uint64(drop - 1)
-    mask = np.uint64((1 << base_log) - 1)
-    half = np.int64(1 << (base_log - 1))
-    base = np.int64(1 << base_log)
-    digits = np.empty(level, dtype=np.int64)
-    u = np.empty(3, dtype=np.uint64)
-    if total != 72 or level != 3:
-        raise ValueError("decomposition layout is written for 3 levels of 24 bits")
+    h = n // 2
+    mx = kp1 * 3 * nb
+    mo = kp1 * FOURIER_LIMBS * nb
+    lh = np.empty((kp1, n, nb), dtype=np.uint64)
+    ll = np.empty((kp1, n, nb), dtype=np.uint64)
     for b in range(nb):
-        p = a[b] % (2 * n)
-        for c in range(kp1):
-            for t in range(n):
-                s = t - p
-                neg = False
-                while s < 0:
-                    s += n
-                    neg = not neg
-                h, lo = acc_hi[b, c, s], acc_lo[b, c, s]
-                if neg:
-                    h, lo = _neg128(h, lo)
-                nh, nl = _neg128(acc_hi[b, c, t], acc_lo[b, c, t])
-                h, lo = _add128(h, lo, nh, nl)
-                h, lo = _add128(h, lo, np.uint64(0), rnd)
-                # value of the top `total` bits, as a 72-bit number split in 3 digits
-                # (only valid for base_log * level = 72 with the layout below)
-                u[0] = h >> np.uint64(40)
-                u[1] = (h >> np.uint64(16)) & mask
-                u[2] = ((h & np.uint64(0xFFFF)) << np.uint64(8)) | (lo >> np.uint64(56))
-                carry = np.int64(0)
-                for j in range(level - 1, -1, -1):
-                    v = np.int64(u[j]) + carry
-                    if v >= half:
-                        digits[j] = v - base
-                        carry = np.int64(1)
-                    else:
-                        digits[j] = v
-                        carry = np.int64(0)
-                for j in range(level):
-                    out[b, c * level + j, t] = float(digits[j])
+        lh[:, :, b] = acc_hi[b]
+        ll[:, :, b] = acc_lo[b]
+    x = np.empty(2 * h * mx)
+    o = np.empty(2 * h * mo)
+    for i in range(a_sw.shape[1]):
+        _decompose_fold(lh, ll, a_sw[:, i], plan, x)
+        fft_batch.forward_cols(x, x[mx:], plan, h, 2 * mx, 0, mx)
+        _multiply(x, fk[i], nb, kp1 * 3, o)
+        fft_batch.inverse_cols(o, o[mo:], plan, h, 2 * mo, 0, mo)
+        _untwist_accumulate(o, plan, lh, ll)
+    for b in range(nb):
+        acc_hi[b] = lh[:, :, b]
+        acc_lo[b] = ll[:, :, b]
 
 
 @njit(cache=True)
@@ -467,10 +598,16 @@ def identity_lut(params: SquashParameters, input_values: int) -> tuple[np.ndarra
 
 
 def squash(cts: np.ndarray, ksk: np.ndarray, ks_base_log: int, ks_level: int,
-           key: SquashKey) -> tuple[np.ndarray, np.ndarray]:
+           key: SquashKey, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Squash LWEs (B, kN+1) uint64 under the big 2^64 key whose plaintexts are in [0, 16)
-    with delta 2^59 into LWEs mod 2^128 (hi, lo) of shape (B, k'N' + 1), delta 2^124."""
+    with delta 2^59 into LWEs mod 2^128 (hi, lo) of shape (B, k'N' + 1), delta 2^124.
+
+    The batch is split in contiguous chunks over `threads` threads (default: the CPUs
+    this process may use); a ciphertext's result does not depend on the split.
+    """
     p = key.params
+    if p.base_log != 24 or p.level != 3:
+        raise ValueError("the squash decomposition is written for 3 levels of 24 bits")
     cts = np.ascontiguousarray(np.atleast_2d(cts), dtype=np.uint64)
     nb = cts.shape[0]
     k, n = p.glwe_dimension, p.polynomial_size
@@ -478,6 +615,7 @@ def squash(cts: np.ndarray, ksk: np.ndarray, ks_base_log: int, ks_level: int,
     small_n = ksk.shape[2] - 1
     if key.bsk_hi.shape[0] != small_n:
         raise ValueError("squash key is not for this keyswitching key's small LWE key")
+    fk = fourier_key(key, threads)
     smalls = np.empty((nb, small_n + 1), dtype=np.uint32)
     keyswitch_chunk(cts, ksk, ks_base_log, ks_level, smalls)
     lg = (2 * n).bit_length() - 1
@@ -488,27 +626,12 @@ def squash(cts: np.ndarray, ksk: np.ndarray, ks_base_log: int, ks_level: int,
     for b in range(nb):
         b_sw = modulus_switch(smalls[b], lg, a_sw[b])
         _init_acc(lut_hi, lut_lo, b_sw, kp1, acc_hi[b], acc_lo[b])
-    rows = kp1 * p.level
-    h = n // 2
-    width = kp1 * LIMBS
     plan = fft_batch.make_plan(n)
-    digits = np.empty((nb, rows, n), dtype=np.float64)
-    xr = np.empty(h * nb * rows)
-    xi = np.empty(h * nb * rows)
-    yr = np.empty(h * rows * width)
-    yi = np.empty(h * rows * width)
-    outr = np.empty(h * nb * width)
-    outi = np.empty(h * nb * width)
-    a_cols = np.ascontiguousarray(a_sw.T)
-    for i in range(small_n):
-        _rotate_decompose(acc_hi, acc_lo, a_cols[i], p.base_log, p.level, digits)
-        _fold_digits(digits, plan, xr, xi)
-        fft_batch.forward(xr, xi, plan, h, nb * rows)
-        _fold_limbs(key.bsk_hi[i], key.bsk_lo[i], plan, 1.0 / h, yr, yi)
-        fft_batch.forward(yr, yi, plan, h, rows * width)
-        _multiply(xr, xi, yr, yi, nb, rows, width, outr, outi)
-        fft_batch.inverse(outr, outi, plan, h, nb * width)
-        _untwist_accumulate(outr, outi, plan, acc_hi, acc_lo)
+    workers = _threads(threads, nb)
+    bounds = np.linspace(0, nb, workers + 1).astype(int)
+    _run_threads(_blind_rotate, [
+        (acc_hi[s:e], acc_lo[s:e], a_sw[s:e], fk, plan)
+        for s, e in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)])
     out_hi = np.empty((nb, k * n + 1), dtype=np.uint64)
     out_lo = np.empty((nb, k * n + 1), dtype=np.uint64)
     for b in range(nb):
