@@ -84,6 +84,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    help="extra private keys to fund at genesis and sign for "
                         "(eth_sendTransaction, eth_sign)")
     s.add_argument("--quiet", action="store_true", help="only warnings and errors")
+    s.add_argument("--no-relayer", action="store_true",
+                   help="do not answer FHE.requestDecryption with callback transactions "
+                        "(node.relayer; on by default)")
     keep_client_key(s)
 
     k = sub.add_parser("keygen", help="generate the network FHE keys now")
@@ -188,9 +191,21 @@ def start(args: argparse.Namespace) -> None:
 
         local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
         parties = await start_kms(devnet, f"http://{local}:{args.port}")
+        relayer = None
+        if not args.no_relayer and devnet.runtime.fhe_enabled:
+            from node.relayer import Relayer
+
+            relayer = Relayer(lambda m, p: server.dispatch(m, p, None), devnet.chain_id)
+            relayer.start()
+            devnet.listeners.append(relayer.on_block)
+            print(f"Relayer: answers FHE.requestDecryption from {relayer.account.address}",
+                  flush=True)
         try:
             await stop.wait()
         finally:
+            if relayer is not None:
+                devnet.listeners.remove(relayer.on_block)
+                await relayer.stop()
             await asyncio.to_thread(stop_kms, parties)
             await runner.cleanup()
 

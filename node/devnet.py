@@ -45,6 +45,9 @@ class Devnet:
         self.accounts: list[LocalAccount] = dev_accounts(accounts, unlock)
         self.keys = {to_canonical_address(a.address): a for a in self.accounts}
         alloc = {to_canonical_address(a.address): DEFAULT_BALANCE for a in self.accounts}
+        from node.relayer import RELAYER_ADDRESS  # pays for decryption callbacks
+
+        alloc.setdefault(to_canonical_address(RELAYER_ADDRESS), DEFAULT_BALANCE)
         self.chain = DevChain(self.store, self.runtime, chain_id, alloc)
         self.chain_id = chain_id
         self.block_time = block_time

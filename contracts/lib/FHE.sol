@@ -3773,6 +3773,80 @@ library FHE {
         return false;
     }
 
+    // ---- decryption requests (oracle convenience: the node's relayer calls back) ----
+
+    /// @dev ERC-7201 storage of the requests this contract made, namespace
+    ///      "fhevm.storage.DecryptionRequests":
+    ///      keccak256(abi.encode(uint256(keccak256("fhevm.storage.DecryptionRequests")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant DECRYPTION_REQUESTS_SLOT =
+        0x5ea69329017273582817d320489fbd94f775580e90c092699ca6f3d12fdf7d00;
+
+    /// @custom:storage-location erc7201:fhevm.storage.DecryptionRequests
+    struct DecryptionRequests {
+        uint256 count;
+        mapping(uint256 => bytes32[]) handles;
+        mapping(uint256 => bool) fulfilled;
+    }
+
+    error EmptyDecryptionRequest();
+    error UnknownDecryptionRequest(uint256 requestId);
+    error DecryptionRequestAlreadyFulfilled(uint256 requestId);
+
+    /// @notice Emitted by `requestDecryption`; the node's relayer watches it and calls
+    ///         `callbackSelector(requestId, abiEncodedCleartexts, decryptionProof)` back
+    ///         on the emitting contract.
+    event DecryptionRequested(uint256 indexed requestId, bytes32[] handles, bytes4 callbackSelector);
+
+    function _decryptionRequests() private pure returns (DecryptionRequests storage $) {
+        assembly {
+            $.slot := DECRYPTION_REQUESTS_SLOT
+        }
+    }
+
+    /// @notice Asks for the public decryption of `handles` (this contract must be allowed on
+    ///         each): marks them publicly decryptable and emits `DecryptionRequested`. The
+    ///         relayer later calls `function cb(uint256 requestId, bytes memory cleartexts,
+    ///         bytes memory decryptionProof)`, the function of `callbackSelector`, which must
+    ///         call `checkSignatures(requestId, cleartexts, decryptionProof)` before trusting
+    ///         the cleartexts (abi.encode of the values, in the order of `handles`).
+    /// @return requestId This contract's request number (0, 1, 2, ...).
+    function requestDecryption(bytes32[] memory handles, bytes4 callbackSelector) internal returns (uint256 requestId) {
+        if (handles.length == 0) {
+            revert EmptyDecryptionRequest();
+        }
+        DecryptionRequests storage $ = _decryptionRequests();
+        requestId = $.count++;
+        $.handles[requestId] = handles;
+        Impl.makePubliclyDecryptable(handles);
+        emit DecryptionRequested(requestId, handles, callbackSelector);
+    }
+
+    /// @notice The callback's check: reverts unless `decryptionProof` carries enough valid KMS
+    ///         signatures of the request's handles and `abiEncodedCleartexts`, or when the
+    ///         request is unknown or already fulfilled (a result is accepted once).
+    function checkSignatures(uint256 requestId, bytes memory abiEncodedCleartexts, bytes memory decryptionProof) internal {
+        DecryptionRequests storage $ = _decryptionRequests();
+        bytes32[] memory handles = $.handles[requestId];
+        if (handles.length == 0) {
+            revert UnknownDecryptionRequest(requestId);
+        }
+        if ($.fulfilled[requestId]) {
+            revert DecryptionRequestAlreadyFulfilled(requestId);
+        }
+        $.fulfilled[requestId] = true;
+        checkSignatures(handles, abiEncodedCleartexts, decryptionProof);
+    }
+
+    /// @notice The handles of one of this contract's decryption requests (empty if unknown).
+    function decryptionRequestHandles(uint256 requestId) internal view returns (bytes32[] memory) {
+        return _decryptionRequests().handles[requestId];
+    }
+
+    /// @notice Whether a callback already delivered a checked result for this request.
+    function isDecryptionRequestFulfilled(uint256 requestId) internal view returns (bool) {
+        return _decryptionRequests().fulfilled[requestId];
+    }
+
     /// @dev The EIP-712 digest the KMS parties sign, in the KMS verifier's domain.
     function _decryptionDigest(
         bytes32[] memory handlesList,

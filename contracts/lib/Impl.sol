@@ -273,6 +273,10 @@ library Impl {
         _acl().allowForDecryption(handles);
     }
 
+    function makePubliclyDecryptable(bytes32[] memory handles) internal {
+        _acl().allowForDecryption(handles);
+    }
+
     function cleanTransientStorageACL() internal {
         _acl().cleanTransientStorage();
     }

@@ -1,0 +1,140 @@
+"""The decryption relayer on a running node: a contract calls FHE.requestDecryption, the
+node's relayer decrypts through the KMS and calls back, the callback checks the KMS
+signatures with FHE.checkSignatures(requestId, ...); a forged or replayed callback is
+rejected on chain; a callback that reverts is given up (logged) without hurting the node.
+
+Runs on the clear backend (the mock KMS signs: ~10 s); `pytest tests/kms/test_relayer.py
+--fhevm-backend tfhe` runs it on a tfhe node with the 4 threshold parties (INSECURE_ test
+parameters, ~1 min)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from eth_abi import encode
+
+from fhevm.pytest_plugin import compile_solidity, start_node
+from node.relayer import RELAYER_ADDRESS, find_requests
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(scope="module")
+def node(request, tmp_path_factory):
+    backend = request.config.getoption("--fhevm-backend") or "clear"
+    n = start_node(tmp_path_factory.mktemp("relayer") / "data", backend,
+                   timeout=600 if backend == "tfhe" else 120)
+    try:
+        yield n
+    finally:
+        n.stop()
+
+
+@pytest.fixture(scope="module")
+def w3(node):
+    from web3 import Web3
+
+    return Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 600}))
+
+
+def _wait(pred, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        time.sleep(0.2)
+
+
+def _revert_reason(w3, tx: dict) -> str:
+    from web3.exceptions import ContractCustomError, ContractLogicError
+
+    try:
+        w3.eth.call(tx)
+    except (ContractLogicError, ContractCustomError) as exc:
+        return f"{exc} {getattr(exc, 'data', '')}"
+    return ""
+
+
+def _selector(sig: str) -> str:
+    from eth_utils import keccak
+
+    return "0x" + keccak(text=sig)[:4].hex()
+
+
+def test_request_callback_and_forgeries(node, w3) -> None:
+    art = compile_solidity(HERE / "OracleClient.sol")["OracleClient"]
+    me = w3.eth.accounts[0]
+    assert w3.eth.get_balance(RELAYER_ADDRESS) > 0  # funded at genesis
+    tx = w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"]).constructor().transact(
+        {"from": me})
+    c = w3.eth.contract(address=w3.eth.wait_for_transaction_receipt(tx)["contractAddress"],
+                        abi=art["abi"])
+    timeout = 300 if node.backend == "tfhe" else 60
+
+    # 1. request -> the relayer's callback arrives and is checked on chain
+    receipt = w3.eth.wait_for_transaction_receipt(
+        c.functions.computeAndReveal(30, 80).transact({"from": me}))
+    assert receipt["status"] == 1
+    _wait(lambda: c.functions.callbacks().call() == 1, timeout, "no callback")
+    assert c.functions.revealedSum().call() == 110 and c.functions.revealedBig().call()
+    assert c.functions.fulfilled(0).call()
+    [ev] = c.events.Revealed().get_logs(from_block=receipt["blockNumber"])
+    cb_tx = w3.eth.get_transaction(ev["transactionHash"])
+    assert cb_tx["from"] == RELAYER_ADDRESS and cb_tx["to"] == c.address
+
+    # 2. a callback that reverts: the relayer gives up (logged), the node carries on
+    receipt = w3.eth.wait_for_transaction_receipt(
+        c.functions.revealIntoRevert().transact({"from": me}))
+    assert receipt["status"] == 1
+    _wait(lambda: "given up" in node.log(), timeout, "the relayer did not give up")
+    assert not c.functions.fulfilled(1).call()
+    assert w3.eth.block_number >= receipt["blockNumber"]
+
+    # 3. anyone may deliver a result, but only a correctly signed one, and only once
+    handles = ["0x" + bytes(h).hex() for h in c.functions.requestHandles(1).call()]
+    out = w3.provider.make_request("fhevm_publicDecrypt", [handles])["result"]
+    cleartexts, proof = bytes.fromhex(out["cleartexts"][2:]), bytes.fromhex(
+        out["decryptionProof"][2:])
+    forged = encode(["uint256", "bool"], [111, True])
+    assert forged != cleartexts
+
+    def reveal(rid: int, ct: bytes) -> dict:
+        return {"from": me, "to": c.address,
+                "data": c.encode_abi("reveal", [rid, ct, proof])}
+
+    reason = _revert_reason(w3, reveal(1, forged))
+    assert reason and ("KMSInvalidSigner" in reason or _selector("KMSInvalidSigner(address)")
+                       in reason), reason
+    # a forged transaction is mined and fails
+    bad = w3.eth.send_transaction({**reveal(1, forged), "gas": 2_000_000})
+    assert w3.eth.wait_for_transaction_receipt(bad)["status"] == 0
+    good = w3.eth.send_transaction({**reveal(1, cleartexts), "gas": 2_000_000})
+    assert w3.eth.wait_for_transaction_receipt(good)["status"] == 1
+    assert c.functions.callbacks().call() == 2 and c.functions.fulfilled(1).call()
+    assert _selector("DecryptionRequestAlreadyFulfilled(uint256)")[2:] in _revert_reason(
+        w3, reveal(1, cleartexts))
+    assert _selector("UnknownDecryptionRequest(uint256)")[2:] in _revert_reason(
+        w3, reveal(7, cleartexts))
+    assert "Traceback" not in node.log()
+
+
+def test_find_requests_skips_failed_and_malformed_events() -> None:
+    from types import SimpleNamespace
+
+    from node.records import LogRec
+    from node.relayer import TOPIC
+
+    good = LogRec(b"\x11" * 20, (TOPIC, (5).to_bytes(32, "big")),
+                  encode(["bytes32[]", "bytes4"], [[b"\x01" * 32], b"\xaa\xbb\xcc\xdd"]))
+    malformed = LogRec(b"\x22" * 20, (TOPIC, (6).to_bytes(32, "big")), b"\x00" * 5)
+    empty = LogRec(b"\x33" * 20, (TOPIC, (7).to_bytes(32, "big")),
+                   encode(["bytes32[]", "bytes4"], [[], b"\x00" * 4]))
+    other = LogRec(b"\x44" * 20, (b"\x00" * 32,), b"")
+    ok_tx = SimpleNamespace(status=1, logs=(good, malformed, empty, other), hash=b"\x01" * 32)
+    failed_tx = SimpleNamespace(status=0, logs=(good,), hash=b"\x02" * 32)
+    rec = SimpleNamespace(header=SimpleNamespace(block_number=9), txs=(ok_tx, failed_tx))
+    [req] = find_requests(rec)  # type: ignore[arg-type]
+    assert (req.contract, req.request_id, req.handles, req.selector, req.block) == (
+        b"\x11" * 20, 5, (b"\x01" * 32,), b"\xaa\xbb\xcc\xdd", 9)
