@@ -29,7 +29,9 @@ node. The node keeps no full TFHE client key (--insecure-keep-client-key keeps o
 development only). With --backend clear there are no FHE keys: the node is a "mock" KMS
 (like Zama's hardhat mock) that decrypts itself and signs with generated devnet KMS keys,
 so the same on-chain signature checks run. JSON-RPC: fhevm_nodeInfo, fhevm_getPublicKey,
-fhevm_uploadInputs, fhevm_getCiphertext, fhevm_publicDecrypt, fhevm_userDecrypt.
+fhevm_uploadInputs, fhevm_getCiphertext, fhevm_getSquashedCiphertext (the node squashes
+once for the KMS parties), fhevm_publicDecrypt, fhevm_userDecrypt. The relayer
+(node.relayer) answers FHE.requestDecryption with callback transactions (--no-relayer).
 """
 
 
