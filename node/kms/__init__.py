@@ -6,6 +6,8 @@ the combiner decodes with Reed-Solomon error correction. See docs/kms.md.
 
 Modules: field (F_p arithmetic and polynomials), rs (Gao decoding), shamir, prss,
 threshold (partial decryption and robust reconstruction), dealer (key generation into one
-directory per party), party (the aiohttp service), client (combiner and request builders),
-launch (start the party processes).
+directory per party), params (squash parameter sets), squashing (radix ciphertext <->
+squashed LWEs, wire format), squasher (the node's squash-once service behind
+fhevm_getSquashedCiphertext), party (the aiohttp service), client (combiner and request
+builders), launch (start the party processes).
 """
