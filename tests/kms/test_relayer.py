@@ -138,3 +138,36 @@ def test_find_requests_skips_failed_and_malformed_events() -> None:
     [req] = find_requests(rec)  # type: ignore[arg-type]
     assert (req.contract, req.request_id, req.handles, req.selector, req.block) == (
         b"\x11" * 20, 5, (b"\x01" * 32,), b"\xaa\xbb\xcc\xdd", 9)
+
+
+def test_squashed_ciphertext_rpc(node, w3) -> None:
+    """fhevm_getSquashedCiphertext on the running node: shapes, null, errors (tfhe); the
+    clear backend has none to give."""
+    rpc = w3.provider.make_request
+    unknown = "0x" + "00" * 30 + "0500"
+    if node.backend != "tfhe":
+        err = rpc("fhevm_getSquashedCiphertext", [unknown])["error"]
+        assert err["code"] == -32000 and "clear backend" in err["message"]
+        return
+    from node.kms.params import INSECURE_SQUASH_TEST_PARAMS
+    from node.kms.squashing import decode_squashed
+
+    art = compile_solidity(HERE / "OracleClient.sol")["OracleClient"]
+    me = w3.eth.accounts[0]
+    tx = w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"]).constructor().transact(
+        {"from": me})
+    c = w3.eth.contract(address=w3.eth.wait_for_transaction_receipt(tx)["contractAddress"],
+                        abi=art["abi"])
+    w3.eth.wait_for_transaction_receipt(c.functions.compute(1, 2).transact({"from": me}))
+    h_sum = "0x" + bytes(c.functions.sum().call()).hex()
+    h_big = "0x" + bytes(c.functions.big().call()).hex()
+    dim = INSECURE_SQUASH_TEST_PARAMS.lwe_dimension
+    one = rpc("fhevm_getSquashedCiphertext", [h_sum])["result"]
+    groups, lwes = decode_squashed(one, 64, dim)
+    assert len(groups) == len(lwes) >= 16
+    both = rpc("fhevm_getSquashedCiphertext", [[h_big, unknown, h_sum]])["result"]
+    assert both[1] is None and both[2] == one
+    assert decode_squashed(both[0], 1, dim)[0] == [(0,)]
+    assert rpc("fhevm_getSquashedCiphertext", [["0x1234"]])["error"]["code"] == -32602
+    too_many = ["0x" + "00" * 30 + "0800"] * 3  # 3 x 128 blocks > 256
+    assert rpc("fhevm_getSquashedCiphertext", [too_many])["error"]["code"] == -32602
