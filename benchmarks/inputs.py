@@ -27,13 +27,7 @@ import numba
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tfhe import (  # noqa: E402
-    PARAMETER_SETS_BY_NAME,
-    ClientKey,
-    KeyFileError,
-    ServerKey,
-    generate_keys,
-)
+from tfhe import PARAMETER_SETS_BY_NAME, ClientKey, ServerKey, load_or_generate  # noqa: E402
 from tfhe.core import compact_pke  # noqa: E402
 from tfhe.integer import IntegerClientKey, IntegerServerKey  # noqa: E402
 from tfhe.integer.compact_list import (  # noqa: E402
@@ -51,11 +45,7 @@ BITS = {5: 64, 8: 256}
 
 
 def load_keys(params) -> tuple[ClientKey, ServerKey]:
-    try:
-        return (ClientKey.load(CACHE / f"{params.name}.client", params),
-                ServerKey.load(CACHE / f"{params.name}.server", params))
-    except KeyFileError:
-        return generate_keys(params)
+    return load_or_generate(params, CACHE)
 
 
 def run_case(name, codes, pk, casting, client, server, rnd) -> dict:

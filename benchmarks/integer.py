@@ -23,15 +23,9 @@ import numba
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tfhe import (  # noqa: E402
-    PARAMETER_SETS_BY_NAME,
-    ClientKey,
-    KeyFileError,
-    ServerKey,
-    generate_keys,
-)
+from tfhe import PARAMETER_SETS_BY_NAME, load_or_generate  # noqa: E402
 from tfhe.integer import IntegerClientKey, IntegerServerKey  # noqa: E402
-from tfhe.integer.compression import CompressionKey  # noqa: E402
+from tfhe.integer.compression import load_or_generate_compression  # noqa: E402
 
 TYPES = {"ebool": 1, "euint8": 8, "euint16": 16, "euint32": 32, "euint64": 64,
          "euint128": 128, "eaddress": 160, "euint256": 256}
@@ -40,20 +34,8 @@ CACHE = Path(__file__).resolve().parents[1] / ".cache" / "test-keys"
 
 
 def load_keys(params) -> tuple[IntegerClientKey, IntegerServerKey]:
-    try:
-        ck = ClientKey.load(CACHE / f"{params.name}.client", params)
-        sk = ServerKey.load(CACHE / f"{params.name}.server", params)
-    except KeyFileError:
-        ck, sk = generate_keys(params)
-    comp_path = CACHE / f"{params.name}.compression"
-    try:
-        comp = CompressionKey.load(comp_path, params)
-        client, server = IntegerClientKey(ck), IntegerServerKey(sk, comp)
-        if client.decrypt(server.from_bytes(server.to_bytes(client.encrypt(5, 8)))) != 5:
-            raise KeyFileError("stale compression key")
-    except KeyFileError:
-        _, comp = CompressionKey.generate(ck)
-    return IntegerClientKey(ck), IntegerServerKey(sk, comp)
+    ck, sk = load_or_generate(params, CACHE)
+    return IntegerClientKey(ck), IntegerServerKey(sk, load_or_generate_compression(ck, sk, CACHE))
 
 
 def operations(server: IntegerServerKey, client: IntegerClientKey, bits: int):

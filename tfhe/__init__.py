@@ -5,7 +5,14 @@ keyswitch, bootstrap), `tfhe.shortint` (2-bit message + 2-bit carry blocks, look
 tables), `tfhe.keys` (ClientKey, ServerKey, files).
 """
 
-from .keys import ClientKey, CompressedServerKey, KeyFileError, ServerKey, generate_keys
+from .keys import (
+    ClientKey,
+    CompressedServerKey,
+    KeyFileError,
+    ServerKey,
+    generate_keys,
+    load_or_generate,
+)
 from .params import DEFAULT, INSECURE_TEST_PARAMS, PARAMETER_SETS_BY_NAME, Parameters
 
 __all__ = [
@@ -18,4 +25,5 @@ __all__ = [
     "Parameters",
     "ServerKey",
     "generate_keys",
+    "load_or_generate",
 ]

@@ -190,6 +190,25 @@ def generate_keys(params: Parameters, progress: bool = False) -> tuple[ClientKey
     return ck, ServerKey.generate(ck, rng.fork(b"server"), progress=progress)
 
 
+def load_or_generate(params: Parameters, directory: str | os.PathLike,
+                     progress: bool = False) -> tuple[ClientKey, ServerKey]:
+    """The key pair for `params` kept in `directory` (test and benchmark caches): loaded
+    when both files are there and intact, otherwise generated and saved. Files are
+    checksummed and written atomically, so a torn or foreign file is replaced, never used;
+    the pair is replaced together so client and server key always match."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    ck_path = directory / f"{params.name}.client"
+    sk_path = directory / f"{params.name}.server"
+    try:
+        return ClientKey.load(ck_path, params), ServerKey.load(sk_path, params)
+    except KeyFileError:
+        ck, sk = generate_keys(params, progress=progress)
+        sk.save(sk_path)
+        ck.save(ck_path)
+        return ck, sk
+
+
 # -- file format ----------------------------------------------------------------------------
 # MAGIC | u32 version | u32 header length | header JSON | arrays (raw, C order) | BLAKE2b-256
 

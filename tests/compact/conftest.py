@@ -10,26 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from tfhe import DEFAULT, INSECURE_TEST_PARAMS, ClientKey, KeyFileError, ServerKey, generate_keys
+from tfhe import (
+    DEFAULT,
+    INSECURE_TEST_PARAMS,
+    ClientKey,
+    ServerKey,
+    generate_keys,
+    load_or_generate,
+)
 from tfhe.core.csprng import Csprng
 from tfhe.integer import IntegerClientKey, IntegerServerKey
 from tfhe.integer.compact_list import generate_compact_keys
-from tfhe.params import Parameters
 
 CACHE = Path(__file__).resolve().parents[2] / ".cache" / "test-keys"
-
-
-def _cached(params: Parameters) -> tuple[ClientKey, ServerKey]:
-    CACHE.mkdir(parents=True, exist_ok=True)
-    ck_path = CACHE / f"{params.name}.client"
-    sk_path = CACHE / f"{params.name}.server"
-    try:
-        return ClientKey.load(ck_path, params), ServerKey.load(sk_path, params)
-    except KeyFileError:
-        ck, sk = generate_keys(params)
-        ck.save(ck_path)
-        sk.save(sk_path)
-        return ck, sk
 
 
 class Setup:
@@ -47,4 +40,4 @@ def insecure() -> Setup:
 
 @pytest.fixture(scope="session")
 def default() -> Setup:
-    return Setup(*_cached(DEFAULT))
+    return Setup(*load_or_generate(DEFAULT, CACHE))

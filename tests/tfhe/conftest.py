@@ -10,24 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from tfhe import DEFAULT, INSECURE_TEST_PARAMS, ClientKey, KeyFileError, ServerKey, generate_keys
-from tfhe.params import Parameters
+from tfhe import (
+    DEFAULT,
+    INSECURE_TEST_PARAMS,
+    ClientKey,
+    ServerKey,
+    generate_keys,
+    load_or_generate,
+)
 from tfhe.shortint import ShortintClientKey, ShortintServerKey
 
 CACHE = Path(__file__).resolve().parents[2] / ".cache" / "test-keys"
-
-
-def cached_keys(params: Parameters) -> tuple[ClientKey, ServerKey]:
-    CACHE.mkdir(parents=True, exist_ok=True)
-    ck_path = CACHE / f"{params.name}.client"
-    sk_path = CACHE / f"{params.name}.server"
-    try:
-        return ClientKey.load(ck_path, params), ServerKey.load(sk_path, params)
-    except KeyFileError:
-        ck, sk = generate_keys(params)
-        ck.save(ck_path)
-        sk.save(sk_path)
-        return ck, sk
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +30,7 @@ def insecure_keys() -> tuple[ClientKey, ServerKey]:
 
 @pytest.fixture(scope="session")
 def default_keys() -> tuple[ClientKey, ServerKey]:
-    return cached_keys(DEFAULT)
+    return load_or_generate(DEFAULT, CACHE)
 
 
 @pytest.fixture(scope="session", params=["insecure", "default"])

@@ -19,6 +19,7 @@ import hashlib
 import os
 import struct
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -208,6 +209,31 @@ class CompressionKey:
 
     def bootstraps(self, compressed: CompressedRadixList) -> int:
         return sum(b.shape[0] for _, b in compressed.glwes)
+
+
+def load_or_generate_compression(client_key: ClientKey, server_key: ServerKey,
+                                 directory: str | os.PathLike) -> CompressionKey:
+    """The compression key of `client_key` kept in `directory` (test and benchmark caches):
+    loaded when the file is intact and belongs to this client key (checked by compressing
+    and decompressing an encryption), otherwise generated and saved with its private half."""
+    from .client import IntegerClientKey
+    from .server import IntegerServerKey
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    name = client_key.params.name
+    try:
+        comp = CompressionKey.load(directory / f"{name}.compression", client_key.params)
+        client = IntegerClientKey(client_key)
+        server = IntegerServerKey(server_key, comp)
+        if client.decrypt(server.from_bytes(server.to_bytes(client.encrypt(9, 8)))) != 9:
+            raise KeyFileError("the cached compression key belongs to another client key")
+        return comp
+    except KeyFileError:
+        priv, comp = CompressionKey.generate(client_key)
+        priv.save(directory / f"{name}.compression-private")
+        comp.save(directory / f"{name}.compression")
+        return comp
 
 
 def _fingerprint(pksk: np.ndarray) -> bytes:
