@@ -1,13 +1,15 @@
 """Plaintext backend: the same semantics as TFHE on cleartext values, for fast iteration.
 
 Values never leave the node (the store is off-chain), and handles are random, so a
-contract learns nothing it would not learn under real encryption. `rand` draws from a
-secret seed, so its results stay unpredictable to contracts.
+contract learns nothing it would not learn under real encryption. `rand` mixes its public
+seed with a secret of the backend, so its results stay unpredictable to contracts and to
+anyone reading the seeds from the executor's events.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -70,6 +72,12 @@ class ClearBackend:
 
     name = "clear"
 
+    def __init__(self) -> None:
+        # fheRand seeds are public (the executor's FheRand events carry them, as Zama's do):
+        # under TFHE the OPRF result still depends on the secret key, so here a secret of
+        # this backend plays the key's part and a seed alone does not give the value away.
+        self._rand_secret = secrets.token_bytes(32)
+
     def type_of(self, ct: ClearCiphertext) -> FheType:
         return ct.fhe_type
 
@@ -123,7 +131,7 @@ class ClearBackend:
     ) -> ClearCiphertext:
         bound = fhe_type.modulus if upper_bound is None else upper_bound
         # 64 extra bits make the modular bias negligible for bounds that are not 2**k.
-        stream = hashlib.shake_256(b"fhevm-py/clear-rand" + seed).digest(40)
+        stream = hashlib.shake_256(b"fhevm-py/clear-rand" + self._rand_secret + seed).digest(40)
         return ClearCiphertext(fhe_type, int.from_bytes(stream, "big") % bound)
 
     def sum(self, cts: Sequence[ClearCiphertext], fhe_type: FheType) -> ClearCiphertext:
