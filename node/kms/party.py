@@ -89,6 +89,9 @@ class NodeSource:
             self._cache.popitem(last=False)
 
     async def squashed(self, handles: Sequence[bytes]) -> list[Squashed]:
+        for h in handles:
+            if h in self._cache:
+                self._cache.move_to_end(h)
         missing = [h for h in dict.fromkeys(handles) if h not in self._cache]
         got: dict[bytes, Squashed] = {}
         for chunk in _chunks(missing, MAX_FETCH_BLOCKS):
