@@ -171,3 +171,57 @@ def test_squashed_ciphertext_rpc(node, w3) -> None:
     assert rpc("fhevm_getSquashedCiphertext", [["0x1234"]])["error"]["code"] == -32602
     too_many = ["0x" + "00" * 30 + "0800"] * 3  # 3 x 128 blocks > 256
     assert rpc("fhevm_getSquashedCiphertext", [too_many])["error"]["code"] == -32602
+
+
+def test_relayer_retries_a_bounded_number_of_times_and_keeps_going() -> None:
+    """Failures of the KMS or of the send are retried MAX_ATTEMPTS times, a reverting
+    callback is not retried, and the next request is still served."""
+    import asyncio
+
+    from node.relayer import Relayer, Request, callback_data
+
+    calls: list[str] = []
+    state = {"kms_failures": 10}
+
+    async def dispatch(method: str, params: list):
+        calls.append(method)
+        if method == "fhevm_publicDecrypt":
+            if state["kms_failures"] > 0:
+                state["kms_failures"] -= 1
+                raise RuntimeError("KMS down")
+            return {"cleartexts": "0x" + "00" * 31 + "2a", "decryptionProof": "0x01"}
+        if method == "eth_estimateGas":
+            if params[0]["to"].lower() == "0x" + "ee" * 20:
+                raise RuntimeError("execution reverted")
+            return hex(50_000)
+        if method == "eth_getTransactionCount":
+            return "0x0"
+        if method == "eth_gasPrice":
+            return hex(10**9)
+        if method == "eth_sendRawTransaction":
+            return "0x" + "ab" * 32
+        raise AssertionError(method)
+
+    def req(contract: bytes, rid: int) -> Request:
+        return Request(contract, rid, (b"\x01" * 32,), b"\x12\x34\x56\x78", 1)
+
+    async def go() -> Relayer:
+        r = Relayer(dispatch, 31337, attempts=3, backoff=(0.0,))
+        r.start()
+        r._enqueue([req(b"\x11" * 20, 0)])  # the KMS fails 10 times: given up after 3
+        await r.idle()
+        state["kms_failures"] = 1
+        r._enqueue([req(b"\xee" * 20, 1), req(b"\x11" * 20, 2)])  # reverting, then fine
+        await r.idle()
+        await r.stop()
+        return r
+
+    r = asyncio.run(go())
+    assert [f[0].request_id for f in r.failed] == [0, 1]
+    assert "KMS down" in r.failed[0][1] and "revert" in r.failed[1][1]
+    assert [s[0].request_id for s in r.sent] == [2]
+    assert calls.count("eth_estimateGas") == 2  # request 1 once (not retried), request 2
+    assert calls.count("fhevm_publicDecrypt") == 3 + 2 + 1
+    assert calls.count("eth_sendRawTransaction") == 1
+    data = callback_data(req(b"\x11" * 20, 2), b"\x00" * 31 + b"\x2a", b"\x01")
+    assert data[:4] == b"\x12\x34\x56\x78" and len(data) == 4 + 32 * 7
