@@ -128,14 +128,18 @@ def test_external_product_error_at_full_size(squash_pair) -> None:
     plan = fft_batch.make_plan(n)
     # the exact limbs, through the kernels, untwisted here
     mx, mo = kp1 * 3 * nb, kp1 * sq.FOURIER_LIMBS * nb
-    x, o = np.empty(2 * h * mx), np.empty(2 * h * mo)
-    sq._decompose_fold(_lanes(acc_hi), _lanes(acc_lo), a[:, 0], plan, x)
-    fft_batch.forward_cols(x, x[mx:], plan, h, 2 * mx, 0, mx)
-    sq._multiply(x, fk[0], nb, kp1 * 3, o)
-    fft_batch.inverse_cols(o, o[mo:], plan, h, 2 * mo, 0, mo)
-    z = o.reshape(h, 2, kp1, sq.FOURIER_LIMBS, nb)[:, :, :, 1:]
+    xr, xi, outr, outi = np.empty(h * mx), np.empty(h * mx), np.empty(h * mo), np.empty(h * mo)
+    lanes_hi, lanes_lo = _lanes(acc_hi), _lanes(acc_lo)
+    rot_hi, rot_lo = np.empty_like(lanes_hi), np.empty_like(lanes_lo)
+    sq._rotate(lanes_hi, lanes_lo, a[:, 0], rot_hi, rot_lo)
+    sq._decompose_fold(rot_hi, rot_lo, lanes_hi, lanes_lo, plan, xr, xi)
+    fft_batch.forward_cols(xr, xi, plan, h, mx, 0, mx)
+    sq._multiply(xr, xi, fk[0], nb, kp1 * 3, outr, outi)
+    fft_batch.inverse_cols(outr, outi, plan, h, mo, 0, mo)
+    zr = outr.reshape(h, kp1, sq.FOURIER_LIMBS, nb)[:, :, 1:]
+    zi = outi.reshape(h, kp1, sq.FOURIER_LIMBS, nb)[:, :, 1:]
     tr, ti = (plan[:h][:, None, None, None], plan[h:2 * h][:, None, None, None])
-    vals = np.concatenate([z[:, 0] * tr + z[:, 1] * ti, z[:, 1] * tr - z[:, 0] * ti])
+    vals = np.concatenate([zr * tr + zi * ti, zi * tr - zr * ti])
     assert np.abs(vals - np.rint(vals)).max() < 0.25
     # the whole step against Python integers, on a sample of coefficients
     new_hi, new_lo = acc_hi.copy(), acc_lo.copy()
