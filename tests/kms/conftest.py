@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tfhe import DEFAULT, ClientKey, KeyFileError, ServerKey, generate_keys
+from tfhe import DEFAULT, ClientKey, ServerKey
 from tfhe.core import squash as sq
 from tfhe.core.csprng import Csprng
+from tfhe.keys import load_or_generate
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE_CACHE = ROOT / ".cache" / "test-keys"
@@ -22,16 +23,7 @@ CACHE = ROOT / ".cache" / "kms-test-keys"
 
 
 def engine_keys() -> tuple[ClientKey, ServerKey]:
-    ENGINE_CACHE.mkdir(parents=True, exist_ok=True)
-    ck_path = ENGINE_CACHE / f"{DEFAULT.name}.client"
-    sk_path = ENGINE_CACHE / f"{DEFAULT.name}.server"
-    try:
-        return ClientKey.load(ck_path, DEFAULT), ServerKey.load(sk_path, DEFAULT)
-    except KeyFileError:
-        ck, sk = generate_keys(DEFAULT)
-        ck.save(ck_path)
-        sk.save(sk_path)
-        return ck, sk
+    return load_or_generate(DEFAULT, ENGINE_CACHE)
 
 
 def squash_keys(ck: ClientKey) -> tuple[sq.SquashSecretKey, sq.SquashKey]:
