@@ -36,6 +36,21 @@ def tfhe_test_backend() -> Backend:
     return TfheBackend(server, client)
 
 
+KEY_CACHE = Path(__file__).resolve().parents[2] / ".cache" / "test-keys"
+
+
+@functools.cache
+def tfhe_default_backend() -> Backend:
+    """A TfheBackend on DEFAULT (128-bit) keys, from the on-disk cache the engine tests
+    share (.cache/test-keys/, git-ignored), generated there on first use."""
+    from fhevm.backends.tfhe import TfheBackend
+    from tfhe import DEFAULT
+    from tfhe.keys import load_or_generate
+
+    client, server = load_or_generate(DEFAULT, KEY_CACHE)
+    return TfheBackend(server, client)
+
+
 PROBE = json.loads((Path(__file__).parent / "contracts" / "FhevmProbe.json").read_text())
 
 
