@@ -108,7 +108,8 @@ def test_key_split_recombines() -> None:
 
 
 def _lanes(hi: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(np.moveaxis(hi, 0, -1))
+    """(B, C, N) -> the blind rotation's (N, C, B) layout."""
+    return np.ascontiguousarray(np.transpose(hi, (2, 1, 0)))
 
 
 def test_external_product_error_at_full_size(squash_pair) -> None:
@@ -136,8 +137,8 @@ def test_external_product_error_at_full_size(squash_pair) -> None:
     fft_batch.forward_cols(xr, xi, plan, h, mx, 0, mx)
     sq._multiply(xr, xi, fk[0], nb, kp1 * 3, outr, outi)
     fft_batch.inverse_cols(outr, outi, plan, h, mo, 0, mo)
-    zr = outr.reshape(h, kp1, sq.FOURIER_LIMBS, nb)[:, :, 1:]
-    zi = outi.reshape(h, kp1, sq.FOURIER_LIMBS, nb)[:, :, 1:]
+    zr = outr.reshape(h, sq.FOURIER_LIMBS, kp1, nb)[:, 1:]
+    zi = outi.reshape(h, sq.FOURIER_LIMBS, kp1, nb)[:, 1:]
     tr, ti = (plan[:h][:, None, None, None], plan[h:2 * h][:, None, None, None])
     vals = np.concatenate([zr * tr + zi * ti, zi * tr - zr * ti])
     assert np.abs(vals - np.rint(vals)).max() < 0.25

@@ -310,6 +310,8 @@ def _fourier_key_steps(bsk_hi: np.ndarray, bsk_lo: np.ndarray, plan: np.ndarray,
                        i1: int, out: np.ndarray) -> None:
     """out[i] = spectra (times 1/h) of the four limbs of key step i, for i in [i0, i1)."""
     _, rows, cols, n = bsk_hi.shape
+    if rows != 3 * cols:
+        raise ValueError("the Fourier key is written for 3 decomposition levels")
     h = n // 2
     m = rows * cols * FOURIER_LIMBS
     scale = 1.0 / h
@@ -323,12 +325,13 @@ def _fourier_key_steps(bsk_hi: np.ndarray, bsk_lo: np.ndarray, plan: np.ndarray,
                 for c in range(cols):
                     a = _split_key(bsk_hi[i, r, c, t], bsk_lo[i, r, c, t])
                     b = _split_key(bsk_hi[i, r, c, t + h], bsk_lo[i, r, c, t + h])
-                    col = m * t + (r * cols + c) * FOURIER_LIMBS
+                    # row r = c' * 3 + j of the GGSW goes to row j * C + c' (level-major),
+                    # limb l of component c to column l * C + c: see _blind_rotate
+                    rr = (r % 3) * cols + r // 3
                     for limb in range(FOURIER_LIMBS):
-                        d0 = a[limb]
-                        d1 = b[limb]
-                        yr[col + limb] = d0 * tr - d1 * ti
-                        yi[col + limb] = d0 * ti + d1 * tr
+                        col = m * t + rr * cols * FOURIER_LIMBS + limb * cols + c
+                        yr[col] = a[limb] * tr - b[limb] * ti
+                        yi[col] = a[limb] * ti + b[limb] * tr
         fft_batch.forward_cols(yr, yi, plan, h, m, 0, m)
         out[i, :, 0] = yr.reshape(h, m)
         out[i, :, 1] = yi.reshape(h, m)
@@ -426,33 +429,33 @@ def _digits(rh: np.uint64, rl: np.uint64, ch: np.uint64, cl: np.uint64):
 
 
 # Inside the blind rotation the batch is the fastest axis ("lanes"): accumulators are
-# (k+1, N, B), spectra (h, columns, B) with real and imaginary parts in separate arrays
-# (one array for both measured 2.3x slower: LLVM's runtime alias check between the two
-# halves fails and the scalar loop runs), so the kernels are SIMD loops across the
-# ciphertexts of a chunk.
+# (N, C, B), spectra (h, rows, B) with rows level-major (j * C + c) and outputs limb-major
+# (l * C + c), real and imaginary parts in separate arrays. The innermost loops then run
+# over C * B contiguous values (24 for a chunk of 8 on SQUASH): LLVM only takes the SIMD
+# path of a loop with runtime alias checks above a trip count of 16 to 24, and one
+# buffer for both real and imaginary parts failed the check outright (2.3x slower FFTs).
 
 @njit(cache=True, nogil=True)
 def _rotate(acc_hi: np.ndarray, acc_lo: np.ndarray, a: np.ndarray, rot_hi: np.ndarray,
             rot_lo: np.ndarray) -> None:
-    """rot[., ., b] = X^a[b] * acc[., ., b] (negacyclic, (C, N, B) layout)."""
-    kp1, n, nb = acc_hi.shape
+    """rot[., c, b] = X^a[b] * acc[., c, b] (negacyclic, (N, C, B) layout). Rows of rot
+    are written whole; each lane reads its source rows in order."""
+    n, kp1, nb = acc_hi.shape
+    p = np.empty(nb, dtype=np.int64)
     for b in range(nb):
-        p = a[b] % (2 * n)
-        neg = p >= n
-        if neg:
-            p -= n
-        for c in range(kp1):
-            for t in range(n):
-                s = t - p
-                flip = neg
-                if s < 0:
-                    s += n
-                    flip = not flip
-                h, lo = acc_hi[c, s, b], acc_lo[c, s, b]
-                if flip:
-                    h, lo = _neg128(h, lo)
-                rot_hi[c, t, b] = h
-                rot_lo[c, t, b] = lo
+        p[b] = a[b] % (2 * n)
+    for t in range(n):
+        for b in range(nb):
+            s = t - p[b]  # in (-2N, N)
+            w1 = s < 0
+            s = s + n if w1 else s
+            w2 = s < 0
+            s = s + n if w2 else s
+            neg = np.uint64(0) - np.uint64(w1 != w2)  # odd number of wraps: negate
+            for c in range(kp1):
+                h, lo = acc_hi[s, c, b], acc_lo[s, c, b]
+                rot_lo[t, c, b] = (lo ^ neg) - neg
+                rot_hi[t, c, b] = (h ^ neg) + (neg & np.uint64(lo == 0))
 
 
 @njit(cache=True, nogil=True)
@@ -460,33 +463,31 @@ def _decompose_fold(rot_hi: np.ndarray, rot_lo: np.ndarray, acc_hi: np.ndarray,
                     acc_lo: np.ndarray, plan: np.ndarray, xr: np.ndarray,
                     xi: np.ndarray) -> None:
     """Digits of rot - acc (that is (X^a - 1) * acc), folded and twisted into (xr, xi)
-    (h, R, B): row c * 3 + j holds digit j of component c (gadget 2^(104 - 24 j))."""
-    kp1, n, nb = acc_hi.shape
+    (h, 3 C, B): row j * C + c holds digit j of component c (gadget 2^(104 - 24 j))."""
+    n, kp1, nb = acc_hi.shape
     h = n // 2
     rh = rot_hi.reshape(-1)
     rl = rot_lo.reshape(-1)
     ah = acc_hi.reshape(-1)
     al = acc_lo.reshape(-1)
-    nbu = np.uint64(nb)
-    m = np.uint64(kp1 * 3 * nb)
+    cb = np.uint64(kp1 * nb)
     for t in range(h):
         tr = plan[t]
         ti = plan[h + t]
-        for c in range(kp1):
-            c0 = np.uint64(t) * m + np.uint64(c * 3) * nbu
-            c1 = c0 + nbu
-            c2 = c1 + nbu
-            i = np.uint64(c * n + t) * nbu
-            k = i + np.uint64(h) * nbu
-            for b in range(nbu):
-                d00, d01, d02 = _digits(rh[i + b], rl[i + b], ah[i + b], al[i + b])
-                d10, d11, d12 = _digits(rh[k + b], rl[k + b], ah[k + b], al[k + b])
-                xr[c0 + b] = d00 * tr - d10 * ti
-                xi[c0 + b] = d00 * ti + d10 * tr
-                xr[c1 + b] = d01 * tr - d11 * ti
-                xi[c1 + b] = d01 * ti + d11 * tr
-                xr[c2 + b] = d02 * tr - d12 * ti
-                xi[c2 + b] = d02 * ti + d12 * tr
+        i = np.uint64(t) * cb
+        k = np.uint64(t + h) * cb
+        x0 = np.uint64(3 * t) * cb
+        x1 = x0 + cb
+        x2 = x1 + cb
+        for j in range(cb):
+            d00, d01, d02 = _digits(rh[i + j], rl[i + j], ah[i + j], al[i + j])
+            d10, d11, d12 = _digits(rh[k + j], rl[k + j], ah[k + j], al[k + j])
+            xr[x0 + j] = d00 * tr - d10 * ti
+            xi[x0 + j] = d00 * ti + d10 * tr
+            xr[x1 + j] = d01 * tr - d11 * ti
+            xi[x1 + j] = d01 * ti + d11 * tr
+            xr[x2 + j] = d02 * tr - d12 * ti
+            xi[x2 + j] = d02 * ti + d12 * tr
 
 
 @njit(cache=True, inline="always")
@@ -571,35 +572,34 @@ def _exact3(z1: float, z2: float, z3: float) -> np.int64:
 @njit(cache=True, nogil=True)
 def _untwist_accumulate(outr: np.ndarray, outi: np.ndarray, plan: np.ndarray,
                         acc_hi: np.ndarray, acc_lo: np.ndarray) -> None:
-    """acc (C, N, B) += the limb products in out (h, C * 4, B), recombined mod 2^128:
-    the three exact limbs are rounded and summed in 64 bits (only bits [74, 128) count)."""
-    cols, n, nb = acc_hi.shape
+    """acc ((N, C, B) layout) += the limb products in out (h, 4 C, B; limb l of component
+    c in row l * C + c), recombined mod 2^128: the three exact limbs are rounded and
+    summed in 64 bits (only bits [74, 128) count)."""
+    n, kp1, nb = acc_hi.shape
     h = n // 2
     ah = acc_hi.reshape(-1)
     al = acc_lo.reshape(-1)
-    nbu = np.uint64(nb)
-    mo = np.uint64(cols * FOURIER_LIMBS * nb)
+    cb = np.uint64(kp1 * nb)
     for t in range(h):
         tr = plan[t]
         ti = plan[h + t]
-        for c in range(cols):
-            k0 = np.uint64(t) * mo + np.uint64(c * FOURIER_LIMBS) * nbu
-            k1 = k0 + nbu
-            k2 = k1 + nbu
-            k3 = k2 + nbu
-            a0 = np.uint64(c * n + t) * nbu
-            a1 = a0 + np.uint64(h) * nbu
-            for b in range(nbu):
-                z0r, z0i = outr[k0 + b], outi[k0 + b]
-                z1r, z1i = outr[k1 + b], outi[k1 + b]
-                z2r, z2i = outr[k2 + b], outi[k2 + b]
-                z3r, z3i = outr[k3 + b], outi[k3 + b]
-                w = _exact3(z1r * tr + z1i * ti, z2r * tr + z2i * ti, z3r * tr + z3i * ti)
-                xh, xl = _to128(z0r * tr + z0i * ti, w)
-                ah[a0 + b], al[a0 + b] = _add128(ah[a0 + b], al[a0 + b], xh, xl)
-                w = _exact3(z1i * tr - z1r * ti, z2i * tr - z2r * ti, z3i * tr - z3r * ti)
-                xh, xl = _to128(z0i * tr - z0r * ti, w)
-                ah[a1 + b], al[a1 + b] = _add128(ah[a1 + b], al[a1 + b], xh, xl)
+        k0 = np.uint64(FOURIER_LIMBS * t) * cb
+        k1 = k0 + cb
+        k2 = k1 + cb
+        k3 = k2 + cb
+        a0 = np.uint64(t) * cb
+        a1 = np.uint64(t + h) * cb
+        for j in range(cb):
+            z0r, z0i = outr[k0 + j], outi[k0 + j]
+            z1r, z1i = outr[k1 + j], outi[k1 + j]
+            z2r, z2i = outr[k2 + j], outi[k2 + j]
+            z3r, z3i = outr[k3 + j], outi[k3 + j]
+            w = _exact3(z1r * tr + z1i * ti, z2r * tr + z2i * ti, z3r * tr + z3i * ti)
+            xh, xl = _to128(z0r * tr + z0i * ti, w)
+            ah[a0 + j], al[a0 + j] = _add128(ah[a0 + j], al[a0 + j], xh, xl)
+            w = _exact3(z1i * tr - z1r * ti, z2i * tr - z2r * ti, z3i * tr - z3r * ti)
+            xh, xl = _to128(z0i * tr - z0r * ti, w)
+            ah[a1 + j], al[a1 + j] = _add128(ah[a1 + j], al[a1 + j], xh, xl)
 
 
 @njit(cache=True, nogil=True)
@@ -611,11 +611,11 @@ def _blind_rotate(acc_hi: np.ndarray, acc_lo: np.ndarray, a_sw: np.ndarray, fk: 
     h = n // 2
     mx = kp1 * 3 * nb
     mo = kp1 * FOURIER_LIMBS * nb
-    lh = np.empty((kp1, n, nb), dtype=np.uint64)
-    ll = np.empty((kp1, n, nb), dtype=np.uint64)
+    lh = np.empty((n, kp1, nb), dtype=np.uint64)
+    ll = np.empty((n, kp1, nb), dtype=np.uint64)
     for b in range(nb):
-        lh[:, :, b] = acc_hi[b]
-        ll[:, :, b] = acc_lo[b]
+        lh[:, :, b] = acc_hi[b].T
+        ll[:, :, b] = acc_lo[b].T
     rh = np.empty_like(lh)
     rl = np.empty_like(ll)
     xr = np.empty(h * mx)
@@ -630,8 +630,8 @@ def _blind_rotate(acc_hi: np.ndarray, acc_lo: np.ndarray, a_sw: np.ndarray, fk: 
         fft_batch.inverse_cols(outr, outi, plan, h, mo, 0, mo)
         _untwist_accumulate(outr, outi, plan, lh, ll)
     for b in range(nb):
-        acc_hi[b] = lh[:, :, b]
-        acc_lo[b] = ll[:, :, b]
+        acc_hi[b] = lh[:, :, b].T
+        acc_lo[b] = ll[:, :, b].T
 
 
 @njit(cache=True)
