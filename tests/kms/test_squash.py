@@ -143,10 +143,32 @@ def test_external_product_error_at_full_size(squash_pair) -> None:
     vals = np.concatenate([zr * tr + zi * ti, zi * tr - zr * ti])
     assert np.abs(vals - np.rint(vals)).max() < 0.25
     # the whole step against Python integers, on a sample of coefficients
+    _check_cmux_step(key.bsk_hi[i], key.bsk_lo[i], fk, acc_hi, acc_lo, a, plan)
+
+
+def test_external_product_error_with_k1_n1024() -> None:
+    """The same for the INSECURE_SQUASH_TEST_PARAMS shape (k = 1, N = 1024: 6 rows)."""
+    from tfhe.core import fft_batch
+
+    rng = Csprng.from_os()
+    nb, kp1, n = 3, 2, 1024
+    key = sq.SquashKey(rng.uniform_u64((1, 3 * kp1, kp1, n)),
+                       rng.uniform_u64((1, 3 * kp1, kp1, n)))
+    acc_hi, acc_lo = rng.uniform_u64((nb, kp1, n)), rng.uniform_u64((nb, kp1, n))
+    a = (rng.uniform_u64((nb, 1)) % np.uint64(2 * n)).astype(np.int64)
+    _check_cmux_step(key.bsk_hi[0], key.bsk_lo[0], sq.fourier_key(key), acc_hi, acc_lo, a,
+                     fft_batch.make_plan(n))
+
+
+def _check_cmux_step(key_hi, key_lo, fk, acc_hi, acc_lo, a, plan) -> None:
+    """_blind_rotate over one key step against the exact integer external product (the
+    CMux acc + ExtProd((X^a - 1) acc)) on 6 coefficients per ciphertext: error < 2^58."""
+    nb, kp1, n = acc_hi.shape
     new_hi, new_lo = acc_hi.copy(), acc_lo.copy()
     sq._blind_rotate(new_hi, new_lo, a, fk, plan)
-    keys = [[sq.to_ints(key.bsk_hi[i, r, c], key.bsk_lo[i, r, c]) for c in range(kp1)]
+    keys = [[sq.to_ints(key_hi[r, c], key_lo[r, c]) for c in range(kp1)]
             for r in range(kp1 * 3)]
+    rng = Csprng.from_os()
     for b in range(nb):
         p = int(a[b, 0])
         digits = []

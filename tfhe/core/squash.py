@@ -29,16 +29,20 @@ above the noise matters, so only the top limbs need exact products:
   (docs/kms.md): +1.4 % variance, B_e = 2^68.1 unchanged to the first decimal.
 
 Why not fewer limbs: an inexact limb whose top is bit T errs by ~2^(T - 23) per CMux, so
-T <= 74 keeps it negligible; 54 exact bits need 3 limbs of <= 18 bits (19 bits would
-leave 8 sigma). Why not a multi-prime NTT or double-double FFT: more work per product
-than four float64 limbs, and not vectorised by LLVM as these loops are.
+T <= 74 keeps it negligible (T = 77 with three 17-bit limbs measured 2^53.9 per CMux:
+variance 2^128.6, as much as all other noise); 54 exact bits need 3 limbs of <= 18 bits
+(19 bits would leave 8 sigma). Not tried, by estimate only: a double-double FFT (as
+tfhe-rs's f128) costs ~10 float64 operations per operation for 3 instead of 12 inverse
+transforms; a multi-prime NTT needs 64-bit modular products that LLVM does not vectorise.
 
 The limbs' spectra (the Fourier key, `fourier_key`: 918 x 1024 x 2 x 108 float64,
-1.5 GiB) are computed once per process from the standard-domain key (the 812 MiB file
-format does not change). Per CMux and ciphertext that leaves 9 forward FFTs of digit
-polynomials, a complex product with the key, 12 inverse FFTs and the recombination.
-A batch is split over threads (Numba kernels without the GIL); each chunk walks the
-key in lockstep (each key step read once per chunk) with the batch as the SIMD axis.
+1.5 GiB) are computed once per process and key object from the standard-domain key (the
+812 MiB file format does not change; ~4 s of CPU). Per CMux and ciphertext that leaves 9
+forward FFTs of digit polynomials, a complex product with the key, 12 inverse FFTs and
+the recombination. A batch is cut in contiguous chunks, one per thread (Numba kernels
+without the GIL, no synchronisation between them); each chunk walks the key in lockstep
+(each key step read once per chunk) with its ciphertexts as the SIMD axis, so chunks of 8
+or more are the efficient size (one euint64 = 16 LWEs = two chunks of 8 on 2 cores).
 Every float operation is IEEE-strict (no fast-math: no FMA contraction, no
 reassociation), so a ciphertext's result is bit-for-bit the same whatever the batch,
 its position in it or the thread count: the inexact limb makes that worth stating.
@@ -276,8 +280,10 @@ def generate_squash_key(small_lwe_key: np.ndarray, secret: SquashSecretKey, rng:
 # A 128-bit key coefficient K is split as K = v0 + 2^74 (v1 + 2^18 v2 + 2^36 v3) mod 2^128,
 # v0 in [-2^73, 2^73) (inexact: a float64), v1..v3 balanced 18-bit integers in [-2^17, 2^17).
 # Spectra are stored per step i as (h, 2, R * W): row t holds the real parts of the R * W
-# columns then their imaginary parts; column r * W + c * 4 + l is limb l of key row r,
-# GLWE component c (W = (k+1) * 4). See the module docstring for the error argument.
+# values then their imaginary parts; value r' * W + w' is limb l of GLWE component c of
+# the GGSW row c' * 3 + j, with r' = j * C + c' (level-major) and w' = l * C + c
+# (limb-major), C = k + 1, W = 4 C: the blind rotation's layouts. See the module
+# docstring for the error argument.
 
 @njit(cache=True, inline="always")
 def _split_key(h: np.uint64, lo: np.uint64):
@@ -338,8 +344,9 @@ def _fourier_key_steps(bsk_hi: np.ndarray, bsk_lo: np.ndarray, plan: np.ndarray,
 
 
 def fourier_key(key: SquashKey, threads: int | None = None) -> np.ndarray:
-    """The key's limb spectra, (n, h, 2, R * W) float64 (1.6 GiB on SQUASH): computed
-    once per process and per key object (the file format stays the standard-domain key)."""
+    """The key's limb spectra, (n, h, 2, R * W) float64 (1.5 GiB on SQUASH): computed
+    once per process and per key object (the file format stays the standard-domain key),
+    on `threads` threads (default: the CPUs this process may use)."""
     cached = key.__dict__.get("_fourier")
     if cached is not None:
         return cached
