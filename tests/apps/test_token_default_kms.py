@@ -4,8 +4,8 @@ through a KMS user decryption (EIP-712 signed request to 4 parties, t = 1, each 
 the chain's ACL) and cannot decrypt the other's.
 
 Keys are tests/kms's (DEFAULT engine keys and the squash key, cached under .cache/);
-the parties run in-process over HTTP against the in-memory chain, as in
-tests/kms/test_kms_chain.py."""
+the node side squashes once (node.kms.squasher) and the parties run in-process over HTTP
+against the in-memory chain (tests.kms.fake_node), as in tests/kms/test_kms_chain.py."""
 
 from __future__ import annotations
 
@@ -47,71 +47,16 @@ def kms_chain(tmp_path_factory):
                                         [to_canonical_address(a) for a in cfg.signers], 2),
                          sender=chain.net.owner_key)
     assert out.success, out.reason
-    return chain, kms_dir, cfg, (sk.ksk, squash_key)
+    from tests.kms.fake_node import squasher_for
 
-
-def _rpc_app(net: Devnet):
-    """The two JSON-RPC methods the parties use: eth_call (ACL) and fhevm_getCiphertext."""
-    web = aiohttp_web
-
-    async def rpc(request):
-        body = await request.json()
-        method, params = body["method"], body["params"]
-        if method == "eth_call":
-            out = net.call(bytes.fromhex(params[0]["to"][2:]),
-                           bytes.fromhex(params[0]["data"][2:]))
-            result = {"result": "0x" + out.output.hex()} if out.success else {
-                "error": {"code": 3, "message": out.reason}}
-        elif method == "fhevm_getCiphertext":
-            blob = net.rt.store.get(bytes.fromhex(params[0][2:]))
-            result = {"result": None if blob is None else "0x" + blob.hex()}
-        else:
-            result = {"error": {"code": -32601, "message": method}}
-        return web.json_response({"jsonrpc": "2.0", "id": body["id"], **result})
-
-    app = web.Application(client_max_size=2**26)
-    app.router.add_post("/", rpc)
-    return app
-
-
-async def _serve(app, runners: list) -> str:
-    runner = aiohttp_web.AppRunner(app)
-    await runner.setup()
-    site = aiohttp_web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    runners.append(runner)
-    return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-
-
-async def _with_parties(net, kms_dir, cfg, keys, fn, squash_first=()):
-    """Run the 4 parties (sharing one ciphertext source) around `fn(urls)`. The handles of
-    `squash_first` are squashed once up front: parties asked at the same time about a handle
-    not yet squashed would each squash it (RpcSource caches only finished results)."""
-    from node.kms import dealer
-    from node.kms.acl import AclClient, JsonRpc
-    from node.kms.party import Party, RpcSource
-
-    runners: list = []
-    try:
-        rpc = JsonRpc(await _serve(_rpc_app(net), runners) + "/")
-        source = RpcSource(rpc, kms_dir / "public", cfg, keys)  # shared: one squash each
-        urls = []
-        for j in range(1, cfg.n + 1):
-            pdir = kms_dir / f"party-{j}"
-            party = Party(dealer.load_party(pdir), cfg, AclClient(rpc), source, pdir)
-            urls.append(await _serve(party.app(), runners))
-        for handle in squash_first:
-            await source.squashed(handle)
-        return await fn(urls)
-    finally:
-        for r in runners:
-            await r.cleanup()
+    return chain, kms_dir, cfg, squasher_for(chain.net, kms_dir, cfg, (sk.ksk, squash_key))
 
 
 def test_transfer_and_user_decryption_default_kms(kms_chain):
     from node.kms import client
+    from tests.kms.fake_node import with_parties
 
-    chain, kms_dir, cfg, keys = kms_chain
+    chain, kms_dir, cfg, squasher = kms_chain
     alice, bob = chain.alice, chain.bob
     token = chain.deploy("ConfidentialToken", "(string,string,string)", "T", "T", "")
     chain.ok(token, "mint(address,uint64)", chain.addr(alice), 1000)
@@ -132,6 +77,6 @@ def test_transfer_and_user_decryption_default_kms(kms_chain):
             await decrypt_as(urls, bob, balances[alice])
         return mine
 
-    mine = asyncio.run(_with_parties(chain.net, kms_dir, cfg, keys, go,
-                                     squash_first=list(balances.values())))
+    mine = asyncio.run(with_parties(chain.net, kms_dir, cfg, squasher, go))
+    assert squasher.squash_calls == 2  # the node squashed each balance once for 4 parties
     assert mine == [[700], [300]]
