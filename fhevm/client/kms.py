@@ -1,8 +1,8 @@
 """Client side of the KMS protocols, without the node: EIP-712 request building, opening
 the parties' sealed answers and combining them with Reed-Solomon error correction.
 
-Formats are those of node/kms (messages, userenc, threshold, squashing): re-implemented
-here because `fhevm` never imports `node`.
+The formats are defined here and in the modules beside it (field, rs, opening, sealing);
+node/kms imports them (`fhevm` never imports `node`), so the parties and the SDK cannot drift.
 
 - The user signs UserDecryptRequestVerification (domain "Decryption", version "1", the
   host chain id, the decryption verifying contract).
@@ -10,9 +10,8 @@ here because `fhevm` never imports `node`.
   the user's ephemeral X25519 key (X25519, HKDF-SHA256, ChaCha20-Poly1305; ephemeral
   public key 32 | nonce 12 | ciphertext+tag, associated data session | index (4 bytes));
   the signature is the party's EIP-712 UserDecryptResponseVerification under the gateway
-  domain. The opened payload is JSON {"index", "session", "groups", "shares"} (threshold
-  shares of squashed block groups) or, from a clear-backend node, {"index", "session",
-  "values"} (the cleartexts as hex strings).
+  domain. The opened payload is JSON {"index", "session", "groups", "shares"}: threshold
+  shares of squashed block groups (the clear backend's mock KMS answers in the same format).
 """
 
 from __future__ import annotations
@@ -21,20 +20,18 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from math import comb
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from eth_abi import encode
 from eth_keys import keys
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from fhevm import addresses, eip712
+from fhevm.client import opening
 from fhevm.client.errors import DecryptionError
+from fhevm.client.sealing import decrypt_share
 from fhevm.types import FheType
 
 # --- EIP-712 ---------------------------------------------------------------------------------
@@ -85,9 +82,15 @@ class KmsInfo:
                 "chainId": self.chain_id, "verifyingContract": self.decryption_contract}
 
     def response_domain(self) -> bytes:
-        return eip712.domain_separator(eip712.DECRYPTION_DOMAIN_NAME, eip712.DOMAIN_VERSION,
-                                       self.gateway_chain_id,
-                                       to_canonical_address(self.decryption_contract))
+        return decryption_domain(self.gateway_chain_id, self.decryption_contract)
+
+
+def decryption_domain(chain_id: int, verifying_contract: str | bytes) -> bytes:
+    """EIP-712 domain separator "Decryption" v1 (KMS answers: the gateway chain id)."""
+    contract = (to_canonical_address(verifying_contract) if isinstance(verifying_contract, str)
+                else bytes(verifying_contract))
+    return eip712.domain_separator(eip712.DECRYPTION_DOMAIN_NAME, eip712.DOMAIN_VERSION,
+                                   chain_id, contract)
 
 
 def _hex(b: bytes) -> str:
@@ -149,15 +152,20 @@ class UserRequest:
 
 def build_user_request(info: KmsInfo, pairs: Sequence[tuple[bytes, str]], user: str,
                        start: int | None = None, days: int = 1, extra: bytes = b"\x00",
-                       delegator: str | None = None) -> UserRequest:
+                       delegator: str | None = None,
+                       contracts: Sequence[str] | None = None) -> UserRequest:
     """A request for the handles of `pairs` ((handle, contract address)) with a fresh
-    X25519 key; the contracts signed are those of the pairs, in first-seen order."""
+    X25519 key; the contracts signed are `contracts`, by default those of the pairs in
+    first-seen order."""
     sk, pk = new_keypair()
     pairs = [(bytes(h), to_checksum_address(c)) for h, c in pairs]
-    contracts: list[str] = []
-    for _, c in pairs:
-        if c not in contracts:
-            contracts.append(c)
+    if contracts is not None:
+        contracts = [to_checksum_address(c) for c in contracts]
+    else:
+        contracts = []
+        for _, c in pairs:
+            if c not in contracts:
+                contracts.append(c)
     return UserRequest(info, pairs, to_checksum_address(user), contracts, sk, pk,
                        int(time.time()) - 1 if start is None else start, days, extra,
                        None if delegator is None else to_checksum_address(delegator))
@@ -194,147 +202,6 @@ def public_decrypt_digest(info: KmsInfo, handles: Sequence[bytes], cleartexts: b
                           extra: bytes) -> bytes:
     return eip712.typed_digest(info.response_domain(),
                                eip712.public_decrypt_struct_hash(handles, cleartexts, extra))
-
-
-# --- sealing (node/kms/userenc) --------------------------------------------------------------
-
-_SEAL_INFO = b"fhevm-py/kms/user-decryption/v1"
-
-
-def unseal(secret: X25519PrivateKey, sealed: bytes, aad: bytes) -> bytes:
-    """Raises InvalidTag on a tampered or misdirected share."""
-    if len(sealed) < 32 + 12 + 16:
-        raise ValueError("sealed share too short")
-    eph = X25519PublicKey.from_public_bytes(sealed[:32])
-    mine = secret.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    key = HKDF(hashes.SHA256(), 32, salt=sealed[:32] + mine,
-               info=_SEAL_INFO).derive(secret.exchange(eph))
-    return ChaCha20Poly1305(key).decrypt(sealed[32:44], sealed[44:], aad)
-
-
-# --- F_p and Reed-Solomon (node/kms/field, rs) -------------------------------------------------
-
-P = (1 << 256) - 189
-
-
-def _trim(a: list[int]) -> list[int]:
-    while a and a[-1] == 0:
-        a.pop()
-    return a
-
-
-def _add(a: list[int], b: list[int]) -> list[int]:
-    out = [0] * max(len(a), len(b))
-    for i, v in enumerate(a):
-        out[i] = v
-    for i, v in enumerate(b):
-        out[i] = (out[i] + v) % P
-    return _trim(out)
-
-
-def _mul(a: list[int], b: list[int]) -> list[int]:
-    if not a or not b:
-        return []
-    out = [0] * (len(a) + len(b) - 1)
-    for i, x in enumerate(a):
-        for j, y in enumerate(b):
-            out[i + j] += x * y
-    return _trim([v % P for v in out])
-
-
-def _divmod(a: list[int], b: list[int]) -> tuple[list[int], list[int]]:
-    a = list(a)
-    q = [0] * max(0, len(a) - len(b) + 1)
-    lead = pow(b[-1], P - 2, P)
-    while len(_trim(a)) >= len(b):
-        shift = len(a) - len(b)
-        c = a[-1] * lead % P
-        q[shift] = c
-        for i, v in enumerate(b):
-            a[i + shift] = (a[i + shift] - c * v) % P
-    return _trim(q), _trim(a)
-
-
-def _eval(a: list[int], x: int) -> int:
-    acc = 0
-    for c in reversed(a):
-        acc = (acc * x + c) % P
-    return acc
-
-
-def _interpolate(xs: Sequence[int], ys: Sequence[int]) -> list[int]:
-    out: list[int] = []
-    for i, (xi, yi) in enumerate(zip(xs, ys, strict=True)):
-        num, den = [1], 1
-        for j, xj in enumerate(xs):
-            if j != i:
-                num = _mul(num, [(-xj) % P, 1])
-                den = den * (xi - xj) % P
-        scale = yi * pow(den, P - 2, P) % P
-        out = _add(out, [c * scale % P for c in num])
-    return out
-
-
-def rs_decode_secret(shares: dict[int, int], t: int) -> int:
-    """f(0) of the degree <= t polynomial that all but (m - t - 1) // 2 shares lie on
-    (Gao's decoder); DecryptionError beyond the unique-decoding radius."""
-    xs = sorted(shares)
-    ys = [shares[x] % P for x in xs]
-    m, k = len(xs), t + 1
-    if m < k:
-        raise DecryptionError(f"{m} answers cannot determine a degree-{t} polynomial")
-    g0 = [1]
-    for x in xs:
-        g0 = _mul(g0, [(-x) % P, 1])
-    r0, r1 = g0, _interpolate(xs, ys)
-    v0: list[int] = []
-    v1 = [1]
-    stop = (m + k + 1) // 2
-    while len(r1) - 1 >= stop:
-        q, r = _divmod(r0, r1)
-        r0, r1 = r1, r
-        v0, v1 = v1, _add(v0, [(-c) % P for c in _mul(q, v1)])
-    if not v1:
-        raise DecryptionError("too many wrong answers to correct")
-    f, rem = _divmod(r1, v1)
-    if rem or len(f) > k:
-        raise DecryptionError("too many wrong answers to correct")
-    wrong = sum(1 for x, y in zip(xs, ys, strict=True) if _eval(f, x) != y)
-    if 2 * wrong > m - k:
-        raise DecryptionError("too many wrong answers to correct")
-    return _eval(f, 0)
-
-
-# --- opening (node/kms/threshold, squashing) ---------------------------------------------------
-
-NOISE_BITS, WRAP_BITS, SQUASH_NOISE_LOG2, DELTA_LOG2 = 108, 56, 70, 124
-KEY_DIMENSION = 4096
-_Q = 1 << 128
-
-
-def open_value(y: int, n: int, t: int) -> int:
-    """The 4-bit plaintext of an opened value, or DecryptionError when it is not of the
-    shape an honest opening has."""
-    sets = comb(n, t)
-    y %= P
-    v = y - P if y > P // 2 else y
-    if not -(KEY_DIMENSION + 1) * _Q <= v <= (sets << (WRAP_BITS + 128)) + _Q:
-        raise DecryptionError("opened value out of range: inconsistent answers")
-    phase = v % _Q
-    m = ((phase + (1 << (DELTA_LOG2 - 1))) >> DELTA_LOG2) % 16
-    residue = (phase - (m << DELTA_LOG2) + _Q // 2) % _Q - _Q // 2
-    if abs(residue) > (sets << NOISE_BITS) + (1 << SQUASH_NOISE_LOG2):
-        raise DecryptionError("opened value has noise beyond the budget")
-    return m
-
-
-def assemble(groups: Sequence[Sequence[int]], plaintexts: Sequence[int], bits: int) -> int:
-    value = 0
-    for g, m in zip(groups, plaintexts, strict=True):
-        value |= (m & 3) << (2 * g[0])
-        if len(g) == 2:
-            value |= ((m >> 2) & 3) << (2 * g[1])
-    return value & 1 if bits == 1 else value % (1 << bits)
 
 
 def _type_bits(handle: bytes) -> int:
@@ -374,7 +241,8 @@ def open_user_answers(info: KmsInfo, request: dict, secret: X25519PrivateKey,
                 reasons.append(f"party {index}: signature is not the party's")
                 continue
         try:
-            payload = json.loads(unseal(secret, sealed, session + index.to_bytes(4, "big")))
+            payload = json.loads(decrypt_share(secret, sealed,
+                                               session + index.to_bytes(4, "big")))
         except (InvalidTag, ValueError):
             reasons.append(f"party {index}: sealed share does not open")
             continue
@@ -385,16 +253,16 @@ def open_user_answers(info: KmsInfo, request: dict, secret: X25519PrivateKey,
         opened[index] = payload
     if not opened:
         raise DecryptionError("no valid answer: " + "; ".join(reasons or ["none received"]))
-    clear = [p for p in opened.values() if "values" in p]
-    if clear:  # clear backend: the node's own answer carries the cleartexts
-        try:
-            values = [int(v, 16) if isinstance(v, str) else int(v) for v in clear[0]["values"]]
-        except (TypeError, ValueError):
-            raise DecryptionError("malformed cleartexts in the node's answer") from None
-        if len(values) != len(handles):
-            raise DecryptionError("the node answered for another number of handles")
-        return [v % (1 << _type_bits(h)) for v, h in zip(values, handles, strict=True)]
     return _combine(info, handles, opened)
+
+
+def _well_formed(groups: object, count: int) -> bool:
+    """One list of block groups (one or two block indices each) per handle."""
+    return (isinstance(groups, list) and len(groups) == count
+            and all(isinstance(row, list) and all(
+                isinstance(g, list) and 1 <= len(g) <= 2
+                and all(isinstance(b, int) and not isinstance(b, bool) and 0 <= b < 128
+                        for b in g) for g in row) for row in groups))
 
 
 def _combine(info: KmsInfo, handles: list[bytes], opened: dict[int, dict]) -> list[int]:
@@ -406,6 +274,8 @@ def _combine(info: KmsInfo, handles: list[bytes], opened: dict[int, dict]) -> li
     if len(members) < t + 1:
         raise DecryptionError(f"fewer than t + 1 = {t + 1} valid answers agree")
     groups = json.loads(chosen)
+    if not _well_formed(groups, len(handles)):
+        raise DecryptionError("malformed block groups in the answers")
     try:
         rows = {j: [[int(v, 16) for v in row] for row in opened[j]["shares"]] for j in members}
     except (KeyError, TypeError, ValueError):
@@ -416,8 +286,8 @@ def _combine(info: KmsInfo, handles: list[bytes], opened: dict[int, dict]) -> li
         for i in range(len(groups[k])):
             ys = {j: s[k][i] for j, s in rows.items() if k < len(s) and i < len(s[k])}
             try:
-                pts.append(open_value(rs_decode_secret(ys, t), n, t))
-            except DecryptionError as exc:
+                pts.append(opening.combine(ys, n, t)[0])
+            except opening.ReconstructionError as exc:
                 raise DecryptionError(f"cannot reconstruct 0x{h.hex()}: {exc}") from None
-        values.append(assemble(groups[k], pts, _type_bits(h)))
+        values.append(opening.assemble(groups[k], pts, _type_bits(h)))
     return values

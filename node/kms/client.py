@@ -9,23 +9,20 @@ X25519 key; `user_decrypt` sends it, opens the sealed shares and reconstructs.
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiohttp
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_utils import to_checksum_address
 
-from . import messages, squashing, threshold
+from fhevm.client import kms as ckms
+from fhevm.client.errors import DecryptionError
+from fhevm.client.kms import new_keypair as new_keypair
+
+from . import messages
 from .dealer import PublicConfig
-from .party import TYPE_BITS
-from .userenc import decrypt_share
 
 
 class KmsError(RuntimeError):
@@ -94,92 +91,34 @@ async def public_decrypt(urls: Sequence[str], cfg: PublicConfig, handles: Sequen
     return PublicDecryption(values, result, sigs, bytes([len(sigs)]) + b"".join(sigs) + extra)
 
 
-def new_keypair() -> tuple[X25519PrivateKey, bytes]:
-    sk = X25519PrivateKey.generate()
-    return sk, sk.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+def info_for(cfg: PublicConfig) -> ckms.KmsInfo:
+    """The SDK's view of a dealt KMS (domains, signers, n, t)."""
+    return ckms.KmsInfo(chain_id=cfg.chain_id, gateway_chain_id=cfg.gateway_chain_id,
+                        decryption_contract=to_checksum_address(cfg.decryption_contract),
+                        signers=tuple(cfg.signers), threshold=cfg.t, parties=cfg.n)
 
 
 def user_request(private_key: bytes, cfg: PublicConfig,
                  pairs: Sequence[tuple[bytes, str]], contracts: Sequence[str],
                  start: int | None = None, days: int = 1, extra: bytes = b"\x00",
                  delegator: str | None = None) -> tuple[dict, X25519PrivateKey]:
-    """A signed user-decryption request (signed as a wallet signs typed data)."""
-    sk, pk = new_keypair()
-    start = int(time.time()) - 1 if start is None else start
-    contracts = [to_checksum_address(c) for c in contracts]
-    message = {"publicKey": pk, "contractAddresses": contracts, "startTimestamp": start,
-               "durationDays": days, "extraData": extra}
-    types = messages.USER_DECRYPT_TYPES
-    if delegator is not None:
-        message["delegatorAddress"] = to_checksum_address(delegator)
-        types = messages.DELEGATED_USER_DECRYPT_TYPES
-    domain = {"name": "Decryption", "version": "1", "chainId": cfg.chain_id,
-              "verifyingContract": cfg.decryption_contract}
-    signable = encode_typed_data(domain_data=domain, message_types=types, message_data=message)
+    """A signed user-decryption request (signed as a wallet signs typed data) for the
+    `contracts` given (the SDK's builder, which otherwise signs the pairs' contracts)."""
     account = Account.from_key(private_key)
-    sig = account.sign_message(signable).signature
-    req = {
-        "handleContractPairs": [{"handle": "0x" + h.hex(), "contractAddress": c}
-                                for h, c in pairs],
-        "userAddress": account.address, "contractAddresses": contracts,
-        "publicKey": "0x" + pk.hex(), "startTimestamp": start, "durationDays": days,
-        "extraData": "0x" + extra.hex(), "signature": "0x" + bytes(sig).hex(),
-    }
-    if delegator is not None:
-        req["delegatorAddress"] = to_checksum_address(delegator)
-    return req, sk
+    req = ckms.build_user_request(info_for(cfg), pairs, account.address, start, days, extra,
+                                  delegator, contracts=contracts)
+    signature = account.sign_typed_data(full_message=req.typed_data()).signature
+    return req.signed(bytes(signature)), req.secret
 
 
 def open_user_answers(cfg: PublicConfig, request: dict, secret: X25519PrivateKey,
                       answers: Sequence[dict]) -> list[int]:
-    """Check each party's signature, open its sealed share, combine robustly. The block
-    grouping of each handle is taken from the answers (t + 1 must agree on it)."""
-    handles = [bytes.fromhex(p["handle"][2:]) for p in request["handleContractPairs"]]
-    public_key = bytes.fromhex(request["publicKey"][2:])
-    extra = bytes.fromhex(request["extraData"][2:])
-    signature = bytes.fromhex(request["signature"][2:])
-    session = messages.user_session(signature, handles)
-    domain = messages.decryption_domain(cfg.gateway_chain_id, cfg.decryption_contract)
-    opened: dict[int, tuple[str, list[list[int]]]] = {}
-    for a in answers:
-        try:
-            index = int(a["index"])
-            sealed = bytes.fromhex(a["userDecryptedShare"][2:])
-            sig = bytes.fromhex(a["signature"][2:])
-        except (KeyError, ValueError, TypeError):
-            continue
-        if not 1 <= index <= cfg.n or index in opened:
-            continue
-        digest = messages.user_response_digest(domain, public_key, handles, sealed, extra)
-        if messages.recover(digest, sig) != cfg.signers[index - 1]:
-            continue  # unsigned or signed by someone else: ignored
-        try:
-            payload = json.loads(decrypt_share(secret, sealed, session + index.to_bytes(4, "big")))
-            if payload.get("index") != index or payload.get("session") != "0x" + session.hex():
-                continue
-            rows = [[int(v, 16) for v in row] for row in payload["shares"]]
-            opened[index] = (json.dumps(payload["groups"]), rows)
-        except (InvalidTag, ValueError, KeyError, TypeError):
-            continue
-    tally: dict[str, int] = {}
-    for g, _ in opened.values():
-        tally[g] = tally.get(g, 0) + 1
-    if not tally or max(tally.values()) < cfg.t + 1:
-        raise KmsError("fewer than t + 1 valid answers agree on the ciphertexts")
-    chosen = max(tally, key=tally.__getitem__)
-    groups = [[tuple(g) for g in row] for row in json.loads(chosen)]
-    shares = {j: rows for j, (g, rows) in opened.items() if g == chosen}
-    values = []
-    for k, h in enumerate(handles):
-        pts = []
-        for i in range(len(groups[k])):
-            ys = {j: s[k][i] for j, s in shares.items() if k < len(s) and i < len(s[k])}
-            try:
-                pts.append(threshold.combine(ys, cfg.n, cfg.t)[0])
-            except threshold.ReconstructionError as exc:
-                raise KmsError(f"cannot reconstruct handle 0x{h.hex()}: {exc}") from None
-        values.append(squashing.assemble(groups[k], pts, TYPE_BITS[h[30]]))
-    return values
+    """Check each party's signature, open its sealed share, combine robustly (the SDK's
+    fhevm.client.kms.open_user_answers); KmsError when no trustworthy cleartext results."""
+    try:
+        return ckms.open_user_answers(info_for(cfg), request, secret, answers)
+    except DecryptionError as exc:
+        raise KmsError(str(exc)) from None
 
 
 async def user_decrypt(urls: Sequence[str], cfg: PublicConfig, request: dict,

@@ -16,15 +16,18 @@ from collections.abc import Sequence
 
 from eth_abi import encode
 from eth_keys import keys
-from eth_utils import keccak, to_canonical_address, to_checksum_address
+from eth_utils import keccak, to_canonical_address
 
 from fhevm import eip712
 from fhevm.attest import sign
 
-# the wire format is defined once, on the client side (re-exported for node.kms)
-from fhevm.client.kms import _RESPONSE_TYPEHASH
+# what the client checks is defined once, on its side (re-exported for node.kms)
 from fhevm.client.kms import DELEGATED_USER_DECRYPT_TYPES as DELEGATED_USER_DECRYPT_TYPES
 from fhevm.client.kms import USER_DECRYPT_TYPES as USER_DECRYPT_TYPES
+from fhevm.client.kms import decryption_domain as decryption_domain
+from fhevm.client.kms import recover as recover
+from fhevm.client.kms import user_response_digest as user_response_digest
+from fhevm.client.kms import user_session as user_session
 
 _USER_TYPEHASH = keccak(text="UserDecryptRequestVerification(bytes publicKey,address[] "
                         "contractAddresses,uint256 startTimestamp,uint256 durationDays,"
@@ -36,13 +39,6 @@ _DELEGATED_TYPEHASH = keccak(text="DelegatedUserDecryptRequestVerification(bytes
 
 def _addresses_hash(addrs: Sequence[str]) -> bytes:
     return keccak(b"".join(encode(["address"], [to_canonical_address(a)]) for a in addrs))
-
-
-def decryption_domain(chain_id: int, verifying_contract: str | bytes) -> bytes:
-    contract = (to_canonical_address(verifying_contract) if isinstance(verifying_contract, str)
-                else verifying_contract)
-    return eip712.domain_separator(eip712.DECRYPTION_DOMAIN_NAME, eip712.DOMAIN_VERSION,
-                                   chain_id, contract)
 
 
 def public_decrypt_digest(domain: bytes, handles: Sequence[bytes], result: bytes,
@@ -66,15 +62,6 @@ def user_request_digest(domain: bytes, public_key: bytes, contracts: Sequence[st
     return eip712.typed_digest(domain, struct)
 
 
-def user_response_digest(domain: bytes, public_key: bytes, handles: Sequence[bytes],
-                         share: bytes, extra: bytes) -> bytes:
-    struct = keccak(encode(
-        ["bytes32", "bytes32", "bytes32", "bytes32", "bytes32"],
-        [_RESPONSE_TYPEHASH, keccak(public_key), keccak(b"".join(handles)), keccak(share),
-         keccak(extra)]))
-    return eip712.typed_digest(domain, struct)
-
-
 def share_digest(session: bytes, index: int, shares: Sequence[Sequence[int]]) -> bytes:
     """What a party signs on its public-decryption shares (checked by peers and client)."""
     body = json.dumps([[hex(v) for v in row] for row in shares], separators=(",", ":"))
@@ -86,19 +73,6 @@ def sign_digest(digest: bytes, private_key: bytes) -> bytes:
     return sign(digest, keys.PrivateKey(private_key))
 
 
-def recover(digest: bytes, signature: bytes) -> str | None:
-    """Checksummed signer of a 65-byte (r, s, v in {27, 28}) signature, None if invalid."""
-    if len(signature) != 65 or signature[64] not in (27, 28):
-        return None
-    try:
-        sig = keys.Signature(vrs=(signature[64] - 27, int.from_bytes(signature[:32], "big"),
-                                  int.from_bytes(signature[32:64], "big")))
-        return to_checksum_address(sig.recover_public_key_from_msg_hash(digest)
-                                   .to_canonical_address())
-    except Exception:
-        return None
-
-
 def encode_cleartexts(values: Sequence[int]) -> bytes:
     """decryptedResult: the cleartexts ABI-encoded as 32-byte words (bool and address too)."""
     return encode(["uint256"] * len(values), list(values))
@@ -108,9 +82,3 @@ def public_session(handles: Sequence[bytes], extra: bytes) -> bytes:
     """PRSS session of a public decryption: fixes (handles, extraData) unambiguously."""
     return keccak(b"fhevm-py/kms/public" + len(handles).to_bytes(4, "big") + b"".join(handles)
                   + extra)
-
-
-def user_session(signature: bytes, handles: Sequence[bytes]) -> bytes:
-    """PRSS session of a user decryption: the user's signature and the handles."""
-    return keccak(b"fhevm-py/kms/user" + len(signature).to_bytes(4, "big") + signature
-                  + b"".join(handles))

@@ -36,12 +36,13 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from eth_utils import to_checksum_address
 
+from fhevm.client import opening
+from fhevm.client.sealing import encrypt_share
 from tfhe.integer import blocks_for_bits
 
 from . import messages, squashing, threshold
 from .acl import AclClient, JsonRpc, RpcError
 from .dealer import PartyMaterial, PublicConfig, load_party
-from .userenc import encrypt_share
 
 MAX_HANDLES = 64
 MAX_DURATION_DAYS = 365
@@ -94,7 +95,7 @@ class NodeSource:
                 self._cache.move_to_end(h)
         missing = [h for h in dict.fromkeys(handles) if h not in self._cache]
         got: dict[bytes, Squashed] = {}
-        for chunk in _chunks(missing, MAX_FETCH_BLOCKS):
+        for chunk in squashing.batches(missing, _blocks, MAX_FETCH_BLOCKS):
             answer = await self.rpc.call("fhevm_getSquashedCiphertext",
                                          [[_hex(h) for h in chunk]], timeout=SQUASH_TIMEOUT)
             if not isinstance(answer, list) or len(answer) != len(chunk):
@@ -117,18 +118,8 @@ class NodeSource:
         return out
 
 
-def _chunks(handles: Sequence[bytes], max_blocks: int) -> list[list[bytes]]:
-    out: list[list[bytes]] = []
-    size = 0
-    for h in handles:
-        blocks = blocks_for_bits(TYPE_BITS[h[30]])
-        if out and size + blocks <= max_blocks:
-            out[-1].append(h)
-            size += blocks
-        else:
-            out.append([h])
-            size = blocks
-    return out
+def _blocks(handle: bytes) -> int:
+    return blocks_for_bits(TYPE_BITS[handle[30]])
 
 
 def _bad(status: type[web.HTTPException], reason: str) -> web.HTTPException:
@@ -271,10 +262,10 @@ class Party:
                 groups, lwes = squashed[k]
                 if any(len(s[k]) != len(lwes) for s in got.values()):
                     raise _bad(web.HTTPBadRequest, "share count does not match the ciphertext")
-                pts = [threshold.combine({j: s[k][i] for j, s in got.items()}, self.cfg.n,
+                pts = [opening.combine({j: s[k][i] for j, s in got.items()}, self.cfg.n,
                                          self.cfg.t)[0] for i in range(len(lwes))]
-                values.append(squashing.assemble(groups, pts, TYPE_BITS[h[30]]))
-        except threshold.ReconstructionError as exc:
+                values.append(opening.assemble(groups, pts, TYPE_BITS[h[30]]))
+        except opening.ReconstructionError as exc:
             raise _bad(web.HTTPUnprocessableEntity, f"cannot reconstruct: {exc}") from None
         result = messages.encode_cleartexts(values)
         digest = messages.public_decrypt_digest(self.domain, handles, result, extra)

@@ -19,7 +19,7 @@ import itertools
 import secrets
 from dataclasses import dataclass
 
-from . import field as F
+from fhevm.client import field as F
 
 
 def party_sets(n: int, t: int) -> list[tuple[int, ...]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 
-from . import field as F
+from fhevm.client import field as F
 
 
 def share(secret: int, n: int, t: int) -> list[int]:

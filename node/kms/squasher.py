@@ -146,7 +146,8 @@ class Squasher:
         loop = asyncio.get_running_loop()
         lock = self._run_locks.setdefault(loop, asyncio.Lock())
         try:
-            for batch in _batches(todo, self.max_batch):
+            for batch in squashing.batches(todo, lambda item: len(item[1].blocks),
+                                            self.max_batch):
                 async with lock:  # one squash at a time: it uses every core
                     results = await asyncio.to_thread(self._squash, [ct for _, ct in batch])
                 for (h, _), sc in zip(batch, results, strict=True):
@@ -162,18 +163,3 @@ class Squasher:
                     f.set_exception(err)
                     f.exception()  # retrieved: no "never retrieved" warning without waiters
             raise
-
-
-def _batches(todo: list, limit: int) -> list[list]:
-    """Consecutive runs of ciphertexts with at most `limit` blocks each (at least one)."""
-    out: list[list] = []
-    size = 0
-    for item in todo:
-        blocks = len(item[1].blocks)
-        if out and size + blocks <= limit:
-            out[-1].append(item)
-            size += blocks
-        else:
-            out.append([item])
-            size = blocks
-    return out

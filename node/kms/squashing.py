@@ -1,26 +1,30 @@
 """From a radix ciphertext to squashed LWEs (two blocks each where the noise allows) and
 from their plaintexts back to the integer; the tfhe backend's ciphertext blob, and the wire
-format of squashed ciphertexts (node -> parties, `fhevm_getSquashedCiphertext`)."""
+format of squashed ciphertexts (node -> parties, `fhevm_getSquashedCiphertext`). The way
+back, plaintexts to the integer, is fhevm.client.opening.assemble."""
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 
+from fhevm.types import FheType
 from tfhe.core import squash as sq
 from tfhe.integer import RadixCiphertext, blocks_for_bits
 from tfhe.shortint import Ciphertext
 
 MAX_NOISE_LEVEL = 5  # DEFAULT's: lo + 4 * hi must stay within it
-TYPE_BITS = {0: 1, 1: 4, 2: 8, 3: 16, 4: 32, 5: 64, 6: 128, 7: 160, 8: 256}
+TYPE_BITS = {int(t): t.bits for t in FheType}  # handle byte 30 -> width
 
 # (groups of block indices, squashed LWEs as integers a_0 .. a_{d-1}, b)
 Squashed = tuple[list[tuple[int, ...]], list[list[int]]]
 
 _HEADER = struct.Struct(">4sBBHI")  # fhevm.backends.tfhe blob: magic, version, type, blocks, size
 _BLOCK = struct.Struct(">BB")
+T = TypeVar("T")
 
 
 def parse_blob(blob: bytes) -> RadixCiphertext:
@@ -82,6 +86,22 @@ def decode_squashed(obj: object, bits: int, dimension: int) -> Squashed:
     return groups, [decode_lwe(x, dimension) for x in obj["lwes"]]
 
 
+def batches(items: Sequence[T], blocks: Callable[[T], int], limit: int) -> list[list[T]]:
+    """Consecutive runs of `items` with at most `limit` blocks each (an item larger than
+    `limit` gets a run of its own): how the parties fetch and the node squashes."""
+    out: list[list[T]] = []
+    size = 0
+    for item in items:
+        n = blocks(item)
+        if out and size + n <= limit:
+            out[-1].append(item)
+            size += n
+        else:
+            out.append([item])
+            size = n
+    return out
+
+
 def group_blocks(levels: Sequence[tuple[int, int]]) -> list[tuple[int, ...]]:
     """Pairs (2i, 2i+1) packed as lo + 4 hi when both are clean (degree <= 3) and
     level(lo) + 4 level(hi) <= 5; otherwise single blocks. `levels`: (degree, noise)."""
@@ -128,13 +148,3 @@ def squash_radix(cts: Sequence[RadixCiphertext], ksk: np.ndarray, ks_base_log: i
     """For each radix ciphertext: (groups, squashed LWEs as integer lists), one batch."""
     return [(groups, [sq.to_ints(h, lo_) for h, lo_ in zip(hi, lo, strict=True)])
             for groups, hi, lo in squash_radix_arrays(cts, ksk, ks_base_log, ks_level, key)]
-
-
-def assemble(groups: Sequence[tuple[int, ...]], plaintexts: Sequence[int], bits: int) -> int:
-    """The integer from the plaintexts of its squashed groups (messages mod 4 per block)."""
-    value = 0
-    for g, m in zip(groups, plaintexts, strict=True):
-        value |= (m & 3) << (2 * g[0])
-        if len(g) == 2:
-            value |= ((m >> 2) & 3) << (2 * g[1])
-    return value & 1 if bits == 1 else value % (1 << bits)

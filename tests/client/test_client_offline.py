@@ -20,11 +20,11 @@ from fhevm.client.client import (
     parse_node_info,
     parse_public_result,
 )
+from fhevm.client.opening import DELTA_LOG2
+from fhevm.client.sealing import encrypt_share
 from fhevm.client.values import typed_for
 from fhevm.types import FheType
 from node.kms import messages, shamir
-from node.kms.threshold import DELTA_LOG2
-from node.kms.userenc import encrypt_share
 
 N, T = 4, 1
 PARTY_KEYS = [Account.create() for _ in range(N)]

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fhevm.client import opening
 from node.kms import dealer, squashing, threshold
 from tfhe import DEFAULT
 from tfhe.core import squash as sq
@@ -32,8 +33,8 @@ def _decrypt(parties, groups, lwes, bits: int, liars=()) -> int:
         ys = {p.index: threshold.partial_decrypt(p.key_share, p.prss, lwe, ctr) for p in parties}
         for j in liars:
             ys[j] = secrets.randbelow(1 << 255)
-        plaintexts.append(threshold.combine(ys, 4, 1)[0])
-    return squashing.assemble(groups, plaintexts, bits)
+        plaintexts.append(opening.combine(ys, 4, 1)[0])
+    return opening.assemble(groups, plaintexts, bits)
 
 
 def test_dealer_writes_one_directory_per_party_without_the_key(parties, squash_pair) -> None:

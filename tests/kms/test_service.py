@@ -18,9 +18,9 @@ from eth_utils import function_signature_to_4byte_selector as selector
 from eth_utils import to_canonical_address, to_checksum_address
 
 from fhevm import attest, verifiers
+from fhevm.client import field as F
 from fhevm.config import FhevmConfig
 from node.kms import client, dealer, launch, squashing
-from node.kms import field as F
 from node.kms.acl import AclClient, JsonRpc
 from node.kms.party import Party, StaticSource
 from tfhe.core import squash as sq

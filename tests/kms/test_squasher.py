@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from fhevm.backends.tfhe import TfheBackend
+from fhevm.client import opening
 from node.kms import squashing
 from node.kms.params import INSECURE_SQUASH_TEST_PARAMS, load_squash_key, squash_parameters
 from node.kms.party import NodeSource
@@ -58,7 +59,7 @@ def _decrypt(sec, groups, lwes, bits: int) -> int:
         hi = np.array([x >> 64 for x in lwe], np.uint64)
         lo = np.array([x & (2**64 - 1) for x in lwe], np.uint64)
         pts.append(sq.decode128(sq.phase128(sec.lwe_key, hi, lo), sec.params))
-    return squashing.assemble(groups, pts, bits)
+    return opening.assemble(groups, pts, bits)
 
 
 def test_concurrent_requests_share_one_batched_squash(keys) -> None:

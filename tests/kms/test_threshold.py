@@ -10,8 +10,9 @@ import statistics
 import numpy as np
 import pytest
 
-from node.kms import field as F
-from node.kms import prss, rs, shamir, threshold
+from fhevm.client import field as F
+from fhevm.client import opening, rs
+from node.kms import prss, shamir, threshold
 from node.kms.dealer import share_key
 from tfhe.core import squash as sq
 from tfhe.core.csprng import Csprng
@@ -22,7 +23,7 @@ _Q = 1 << 128
 @pytest.fixture(scope="module")
 def setup():
     rng = Csprng.from_os()
-    key = rng.binary(threshold.KEY_DIMENSION)
+    key = rng.binary(opening.KEY_DIMENSION)
     n, t = 4, 1
     shares = share_key(key, n, t)
     keys = prss.deal_keys(n, t)
@@ -112,7 +113,7 @@ def test_every_plaintext_decrypts(setup) -> None:
     key, shares, parties, rng = setup
     for m in range(16):
         lwe = _lwe(key, m, rng)
-        got, wrong = threshold.combine(_partials(shares, parties, lwe, secrets.token_bytes(32)),
+        got, wrong = opening.combine(_partials(shares, parties, lwe, secrets.token_bytes(32)),
                                        4, 1)
         assert (got, wrong) == (m, [])
 
@@ -123,24 +124,24 @@ def test_t_liars_corrected_t_plus_one_refused(setup) -> None:
     ys = _partials(shares, parties, lwe, secrets.token_bytes(32))
     liar = dict(ys)
     liar[3] = (liar[3] + (5 << 124)) % F.P  # shifts the plaintext if it were believed
-    assert threshold.combine(liar, 4, 1) == (11, [3])
+    assert opening.combine(liar, 4, 1) == (11, [3])
     down = {j: v for j, v in ys.items() if j != 2}
-    assert threshold.combine(down, 4, 1) == (11, [])
+    assert opening.combine(down, 4, 1) == (11, [])
     for _ in range(10):
         two = dict(ys)
         for j in secrets.SystemRandom().sample(range(1, 5), 2):
             two[j] = secrets.randbelow(F.P)
-        with pytest.raises(threshold.ReconstructionError):
-            threshold.combine(two, 4, 1)
-    with pytest.raises(threshold.ReconstructionError):  # one down and one liar: 2 > t
-        threshold.combine({1: ys[1], 2: ys[2], 3: (ys[3] + 1) % F.P}, 4, 1)
+        with pytest.raises(opening.ReconstructionError):
+            opening.combine(two, 4, 1)
+    with pytest.raises(opening.ReconstructionError):  # one down and one liar: 2 > t
+        opening.combine({1: ys[1], 2: ys[2], 3: (ys[3] + 1) % F.P}, 4, 1)
 
 
 def test_opening_out_of_budget_is_refused() -> None:
-    with pytest.raises(threshold.ReconstructionError):
-        threshold.open_value(1 << 250, 4, 1)  # not an integer an honest opening gives
-    with pytest.raises(threshold.ReconstructionError):
-        threshold.open_value((3 << 124) + (1 << 122), 4, 1)  # noise far beyond flooding
+    with pytest.raises(opening.ReconstructionError):
+        opening.open_value(1 << 250, 4, 1)  # not an integer an honest opening gives
+    with pytest.raises(opening.ReconstructionError):
+        opening.open_value((3 << 124) + (1 << 122), 4, 1)  # noise far beyond flooding
 
 
 def test_flooding_statistics(setup) -> None:

@@ -6,7 +6,7 @@ parties, an input list encrypted under fhevm_getPublicKey goes through a contrac
 parties decrypt publicly (checked on chain) and for the user; SIGTERM stops the parties.
 
 Set FHEVM_SKIP_TFHE_NODE_TESTS=1 to skip (keygen and dealing take ~20 s, the node test
-~40 s on 2 cores; the squash key written is ~230 MiB).
+~40 s on 2 cores; the INSECURE_ squash key written is ~48 MiB).
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""Arithmetic in the prime field F_p, p = 2^256 - 189, and polynomials over it.
+"""Arithmetic in the prime field F_p, p = 2^256 - 189, and polynomials over it: the field of
+the threshold KMS (node.kms shares and decrypts in it, fhevm.client.rs decodes in it).
 
 Why a prime field and not the Galois ring Z_{2^128}[X]/(F) of Zama's KMS: interpolation
 and Reed-Solomon decoding (Gao) are textbook over a field, and Python integers make F_p
 cheap. The price is that F_p does not wrap at 2^128: the reconstructed value is the
 integer b - <a, s> + E, which would reveal the wrap count floor(<a, s> / 2^128); the parties
-therefore also add a PRSS-shared multiple R * 2^128 (see threshold). p is large enough
+therefore also add a PRSS-shared multiple R * 2^128 (see node.kms.threshold). p is large enough
 that every honest opening (|value| < 2^200) lifts back to an integer without wrapping.
 """
 
