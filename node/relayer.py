@@ -15,14 +15,27 @@ genesis. Failures never reach the node: a failed decryption or send is logged an
 (MAX_ATTEMPTS, with backoff); a callback that would revert (eth_estimateGas) is logged and
 dropped. Requests are served one at a time, in order. `fhevm-node start --no-relayer`
 turns it off.
+
+Restarts: on start the relayer scans (eth_getLogs) the blocks after the last one it fully
+handled, so a request mined while the node was down, stopped or running without the relayer
+is still answered. Before decrypting, it reads the request's `fulfilled` flag in the
+contract's storage (FHE.sol's ERC-7201 DecryptionRequests), so a request already answered,
+by it or by anyone, is skipped without a KMS round. The last fully handled block is kept in
+`state` (a JSON file written atomically, with the block hash so that a file from another
+chain is ignored); without one, every start scans from genesis, which is correct, only
+slower on a long chain.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from eth_abi import decode, encode
@@ -42,6 +55,9 @@ MAX_ATTEMPTS = 3
 BACKOFF_S = (2.0, 8.0)  # before the 2nd and 3rd attempts
 MAX_QUEUE = 1024
 MAX_HANDLES = 64  # what one public decryption may ask of the KMS
+SCAN_CHUNK = 1000  # blocks per eth_getLogs call while resuming (each call runs on the loop)
+# contracts/lib/FHE.sol: ERC-7201 slot of DecryptionRequests {count; handles; fulfilled}
+DECRYPTION_REQUESTS_SLOT = 0x5EA69329017273582817D320489FBD94F775580E90C092699CA6F3D12FDF7D00
 
 Dispatch = Callable[[str, list], Awaitable[Any]]
 
@@ -61,31 +77,61 @@ class Request:
         return f"request {self.request_id} of {to_checksum_address(self.contract)}"
 
 
+def parse_event(address: bytes, topics: Sequence[bytes], data: bytes, block: int,
+                tx_hash: bytes = b"") -> Request | None:
+    """The request of one log, None when it is not a DecryptionRequested event or is a
+    malformed one (any contract may emit it: logged and skipped)."""
+    if len(topics) != 2 or bytes(topics[0]) != TOPIC:
+        return None
+    try:
+        handles, selector = decode(["bytes32[]", "bytes4"], bytes(data))
+    except Exception:
+        log.warning("relayer: malformed %s event from %s", EVENT, to_checksum_address(address))
+        return None
+    if not 0 < len(handles) <= MAX_HANDLES:
+        log.warning("relayer: %s from %s asks for %d handles (1..%d): ignored", EVENT,
+                    to_checksum_address(address), len(handles), MAX_HANDLES)
+        return None
+    return Request(bytes(address), int.from_bytes(bytes(topics[1]), "big"),
+                   tuple(bytes(h) for h in handles), bytes(selector), block, tx_hash)
+
+
 def find_requests(rec: BlockRec) -> list[Request]:
-    """The decryption requests of a block's successful transactions (malformed events,
-    which any contract may emit, are skipped with a warning)."""
+    """The decryption requests of a block's successful transactions."""
     number = int(getattr(rec.header, "block_number", 0))
     out = []
     for tx in rec.txs:
         if tx.status != 1:
             continue
         for lg in tx.logs:
-            if len(lg.topics) != 2 or bytes(lg.topics[0]) != TOPIC:
-                continue
-            try:
-                handles, selector = decode(["bytes32[]", "bytes4"], bytes(lg.data))
-            except Exception:
-                log.warning("relayer: malformed %s event from %s", EVENT,
-                            to_checksum_address(lg.address))
-                continue
-            if not 0 < len(handles) <= MAX_HANDLES:
-                log.warning("relayer: %s from %s asks for %d handles (1..%d): ignored", EVENT,
-                            to_checksum_address(lg.address), len(handles), MAX_HANDLES)
-                continue
-            out.append(Request(bytes(lg.address), int.from_bytes(bytes(lg.topics[1]), "big"),
-                               tuple(bytes(h) for h in handles), bytes(selector), number,
-                               tx.hash))
+            req = parse_event(lg.address, lg.topics, lg.data, number, tx.hash)
+            if req is not None:
+                out.append(req)
     return out
+
+
+def _unhex(s: str) -> bytes:
+    return bytes.fromhex(s[2:] if s.startswith("0x") else s)
+
+
+def requests_from_logs(logs: Sequence[dict]) -> list[Request]:
+    """The requests of eth_getLogs results (reverted transactions leave no logs)."""
+    out = []
+    for lg in logs:
+        if lg.get("removed"):
+            continue
+        req = parse_event(_unhex(lg["address"]), [_unhex(t) for t in lg["topics"]],
+                          _unhex(lg["data"]), int(lg["blockNumber"], 16),
+                          _unhex(lg.get("transactionHash") or "0x"))
+        if req is not None:
+            out.append(req)
+    return out
+
+
+def fulfilled_slot(request_id: int) -> int:
+    """Storage slot of DecryptionRequests.fulfilled[request_id] in the requesting contract."""
+    return int.from_bytes(keccak(encode(["uint256", "uint256"],
+                                        [request_id, DECRYPTION_REQUESTS_SLOT + 2])), "big")
 
 
 def callback_data(req: Request, cleartexts: bytes, proof: bytes) -> bytes:
@@ -103,20 +149,30 @@ class Relayer:
     on the event loop where `start` ran, through the node's own JSON-RPC dispatcher."""
 
     def __init__(self, dispatch: Dispatch, chain_id: int, key: bytes = RELAYER_KEY,
-                 attempts: int = MAX_ATTEMPTS, backoff: Sequence[float] = BACKOFF_S) -> None:
+                 attempts: int = MAX_ATTEMPTS, backoff: Sequence[float] = BACKOFF_S,
+                 state: str | os.PathLike | None = None) -> None:
         self.dispatch, self.chain_id = dispatch, chain_id
         self.account = Account.from_key(key)
         self.attempts, self.backoff = attempts, tuple(backoff)
+        self.state = None if state is None else Path(state)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.queue: asyncio.Queue[Request] | None = None
         self._task: asyncio.Task | None = None
+        self._resumed = asyncio.Event()
         self._next_nonce = 0
+        self._scanned = -1  # requests of blocks up to here came from the resume scan
+        self._seen = -1  # highest block whose requests were all enqueued
+        self._pending: Counter[int] = Counter()  # block -> requests not yet handled
+        self._saved = -1
+        self._dropped = 1 << 256  # lowest block with a request dropped (queue full)
         self.sent: list[tuple[Request, bytes]] = []  # (request, callback tx hash)
         self.failed: list[tuple[Request, str]] = []  # (request, why it was given up)
+        self.skipped: list[Request] = []  # already answered when their turn came
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
-        """Call on the node's event loop."""
+        """Call on the node's event loop, and register `on_block` right after (before the
+        loop runs again): blocks mined before that are found by the resume scan."""
         self.loop = asyncio.get_running_loop()
         self.queue = asyncio.Queue(MAX_QUEUE)
         self._task = asyncio.create_task(self._worker(), name="decryption-relayer")
@@ -130,45 +186,150 @@ class Relayer:
             except asyncio.CancelledError:
                 pass
             self._task = None
+            await self._save(self.handled_through())
 
     async def idle(self) -> None:
-        """Wait until every queued request was handled (tests)."""
+        """Wait until the resume scan and every queued request were handled (tests)."""
         if self.queue is not None:
+            await self._resumed.wait()
             await self.queue.join()
+
+    def handled_through(self) -> int:
+        """The last block whose requests were all handled (answered, skipped or given up)."""
+        return min(min(self._pending, default=self._seen + 1) - 1, self._dropped - 1,
+                   self._seen)
 
     # -- from the mining thread -----------------------------------------------------------------
     def on_block(self, rec: BlockRec) -> None:
         """Devnet listener (writer thread): only parses logs and hands requests over."""
         if self.loop is None or self.loop.is_closed():
             return
-        reqs = find_requests(rec)
-        if reqs:
-            self.loop.call_soon_threadsafe(self._enqueue, reqs)
+        number = int(getattr(rec.header, "block_number", 0))
+        self.loop.call_soon_threadsafe(self._enqueue, number, find_requests(rec))
 
-    def _enqueue(self, reqs: list[Request]) -> None:
+    def _enqueue(self, number: int, reqs: list[Request]) -> None:
         assert self.queue is not None
         for r in reqs:
             try:
                 self.queue.put_nowait(r)
             except asyncio.QueueFull:
-                log.error("relayer: queue full (%d): %s dropped", MAX_QUEUE, r)
+                log.error("relayer: queue full (%d): %s left for the next start", MAX_QUEUE, r)
                 self.failed.append((r, "queue full"))
+                self._dropped = min(self._dropped, r.block)  # the next start scans it
+            else:
+                self._pending[r.block] += 1
+        self._seen = max(self._seen, number)
+
+    # -- restarts -------------------------------------------------------------------------------
+    def _load(self) -> tuple[int, str] | None:
+        """(block, hash) of the state file; None without one or with an unreadable one."""
+        if self.state is None:
+            return None
+        try:
+            obj = json.loads(self.state.read_text())
+            return int(obj["block"]), str(obj["hash"])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("relayer: ignoring unreadable %s (%s): scanning from genesis",
+                        self.state, exc)
+            return None
+
+    async def _block_hash(self, number: int) -> str | None:
+        block = await self.dispatch("eth_getBlockByNumber", [hex(number), False])
+        return None if block is None else str(block["hash"])
+
+    async def _save(self, number: int) -> None:
+        """Record `number` as fully handled (atomically: temporary file, fsync, rename)."""
+        if self.state is None or number <= self._saved:
+            return
+        try:
+            digest = await self._block_hash(number)
+            if digest is None:
+                return
+            tmp = self.state.with_name(self.state.name + ".tmp")
+            with open(tmp, "w") as f:
+                json.dump({"block": number, "hash": digest}, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.state)
+            self._saved = number
+        except Exception as exc:  # the next start merely scans a few more blocks
+            log.warning("relayer: cannot record block %d in %s: %s", number, self.state, exc)
+
+    async def _resume(self) -> None:
+        """Serve the requests of the blocks after the last one fully handled, up to the
+        head at this moment (later blocks come through on_block)."""
+        start = 0
+        saved = self._load()
+        if saved is not None:
+            if await self._block_hash(saved[0]) == saved[1]:
+                start, self._saved = saved[0] + 1, saved[0]
+            else:
+                log.warning("relayer: %s is for another chain: scanning from genesis",
+                            self.state)
+        head = int(await self.dispatch("eth_blockNumber", []), 16)
+        self._scanned = head
+        found: list[Request] = []
+        topic = "0x" + TOPIC.hex()
+        for lo in range(start, head + 1, SCAN_CHUNK):
+            hi = min(head, lo + SCAN_CHUNK - 1)
+            found += requests_from_logs(await self.dispatch(
+                "eth_getLogs", [{"fromBlock": hex(lo), "toBlock": hex(hi), "topics": [topic]}]))
+        if found:
+            log.info("relayer: %d request(s) in blocks %d..%d to check after a restart",
+                     len(found), start, head)
+        for i, req in enumerate(found):
+            await self._handle(req)
+            if i + 1 == len(found) or found[i + 1].block != req.block:
+                await self._save(req.block)
+        self._seen = max(self._seen, head)
+        await self._save(self.handled_through())
 
     # -- the worker ---------------------------------------------------------------------------
     async def _worker(self) -> None:
         assert self.queue is not None
+        try:
+            await self._resume()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # live requests are still served; the next start scans again
+            log.exception("relayer: resuming after a restart failed")
+        finally:
+            self._resumed.set()
         while True:
             req = await self.queue.get()
             try:
-                await self._handle(req)
+                if req.block > self._scanned:  # else the resume scan served it
+                    await self._handle(req)
             except asyncio.CancelledError:
                 raise
             except Exception:  # never let one request stop the relayer
                 log.exception("relayer: %s failed", req)
             finally:
+                self._pending[req.block] -= 1
+                if self._pending[req.block] <= 0:
+                    del self._pending[req.block]
                 self.queue.task_done()
+            if req.block > self._saved:
+                await self._save(self.handled_through())
+
+    async def answered(self, req: Request) -> bool:
+        """Whether the contract already accepted a result for the request (its FHE.sol
+        `fulfilled` flag); False when that cannot be read (the callback check decides)."""
+        try:
+            word = await self.dispatch("eth_getStorageAt", [
+                to_checksum_address(req.contract), hex(fulfilled_slot(req.request_id)),
+                "latest"])
+            return int(str(word), 16) != 0
+        except Exception:
+            return False
 
     async def _handle(self, req: Request) -> None:
+        if await self.answered(req):
+            log.info("relayer: %s was already answered", req)
+            self.skipped.append(req)
+            return
         why = ""
         for attempt in range(self.attempts):
             if attempt:

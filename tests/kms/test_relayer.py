@@ -200,6 +200,12 @@ def test_relayer_retries_a_bounded_number_of_times_and_keeps_going() -> None:
             return hex(10**9)
         if method == "eth_sendRawTransaction":
             return "0x" + "ab" * 32
+        if method == "eth_blockNumber":
+            return "0x0"
+        if method == "eth_getLogs":
+            return []
+        if method == "eth_getStorageAt":
+            return "0x" + "00" * 32
         raise AssertionError(method)
 
     def req(contract: bytes, rid: int) -> Request:
@@ -208,10 +214,10 @@ def test_relayer_retries_a_bounded_number_of_times_and_keeps_going() -> None:
     async def go() -> Relayer:
         r = Relayer(dispatch, 31337, attempts=3, backoff=(0.0,))
         r.start()
-        r._enqueue([req(b"\x11" * 20, 0)])  # the KMS fails 10 times: given up after 3
+        r._enqueue(1, [req(b"\x11" * 20, 0)])  # the KMS fails 10 times: given up after 3
         await r.idle()
         state["kms_failures"] = 1
-        r._enqueue([req(b"\xee" * 20, 1), req(b"\x11" * 20, 2)])  # reverting, then fine
+        r._enqueue(1, [req(b"\xee" * 20, 1), req(b"\x11" * 20, 2)])  # reverting, then fine
         await r.idle()
         await r.stop()
         return r
@@ -225,3 +231,154 @@ def test_relayer_retries_a_bounded_number_of_times_and_keeps_going() -> None:
     assert calls.count("eth_sendRawTransaction") == 1
     data = callback_data(req(b"\x11" * 20, 2), b"\x00" * 31 + b"\x2a", b"\x01")
     assert data[:4] == b"\x12\x34\x56\x78" and len(data) == 4 + 32 * 7
+
+
+class FakeChain:
+    """The JSON-RPC a relayer uses, over a list of blocks with DecryptionRequested logs and
+    a set of fulfilled (contract, request id): enough to test the resume logic alone."""
+
+    def __init__(self, head: int, salt: str = "a") -> None:
+        self.head, self.salt = head, salt
+        self.events: list[tuple[int, bytes, int]] = []  # (block, contract, request id)
+        self.fulfilled: set[tuple[str, int]] = set()
+        self.calls: list[tuple[str, list]] = []
+
+    def emit(self, block: int, contract: bytes, rid: int) -> None:
+        self.events.append((block, contract, rid))
+        self.head = max(self.head, block)
+
+    async def dispatch(self, method: str, params: list):
+        from eth_utils import to_checksum_address
+
+        from node.relayer import TOPIC, fulfilled_slot
+
+        self.calls.append((method, params))
+        if method == "eth_blockNumber":
+            return hex(self.head)
+        if method == "eth_getBlockByNumber":
+            return {"hash": f"0x{self.salt * 2}{int(params[0], 16):062x}"}
+        if method == "eth_getLogs":
+            lo, hi = int(params[0]["fromBlock"], 16), int(params[0]["toBlock"], 16)
+            return [{"address": "0x" + c.hex(), "blockNumber": hex(b),
+                     "topics": ["0x" + TOPIC.hex(), "0x" + rid.to_bytes(32, "big").hex()],
+                     "data": "0x" + encode(["bytes32[]", "bytes4"],
+                                           [[b"\x01" * 32], b"\x12\x34\x56\x78"]).hex(),
+                     "transactionHash": "0x" + "cd" * 32}
+                    for b, c, rid in self.events if lo <= b <= hi]
+        if method == "eth_getStorageAt":
+            for _, c, rid in self.events:
+                if (params[0], int(params[1], 16)) == (to_checksum_address(c),
+                                                       fulfilled_slot(rid)):
+                    return "0x" + ("00" * 31 + ("01" if (params[0], rid) in self.fulfilled
+                                                 else "00"))
+            return "0x" + "00" * 32
+        if method == "fhevm_publicDecrypt":
+            return {"cleartexts": "0x" + "00" * 31 + "2a", "decryptionProof": "0x01"}
+        if method == "eth_estimateGas":
+            return hex(50_000)
+        if method in ("eth_getTransactionCount", "eth_gasPrice"):
+            return "0x1"
+        if method == "eth_sendRawTransaction":
+            return "0x" + "ab" * 32
+        raise AssertionError(method)
+
+    def scans(self) -> list[tuple[int, int]]:
+        return [(int(p[0]["fromBlock"], 16), int(p[0]["toBlock"], 16))
+                for m, p in self.calls if m == "eth_getLogs"]
+
+
+def _run_relayer(chain: FakeChain, state, live=()):
+    import asyncio
+
+    from node.relayer import Relayer, Request
+
+    async def go() -> Relayer:
+        r = Relayer(chain.dispatch, 31337, backoff=(0.0,), state=state)
+        r.start()
+        for block, contract, rid in live:
+            r._enqueue(block, [Request(contract, rid, (b"\x01" * 32,), b"\x12\x34\x56\x78",
+                                       block)])
+        await r.idle()
+        await r.stop()
+        return r
+
+    return asyncio.run(go())
+
+
+def test_relayer_resumes_from_its_state_and_skips_answered_requests(tmp_path) -> None:
+    """A restarted relayer scans only the blocks after the last one it fully handled, skips
+    requests already answered (storage flag, no KMS round), serves the rest once."""
+    import json
+
+    from eth_utils import to_checksum_address
+
+    a, b = b"\x11" * 20, b"\x22" * 20
+    state = tmp_path / "relayer.json"
+    chain = FakeChain(head=5)
+    chain.emit(2, a, 0)
+    chain.emit(4, b, 0)
+    chain.fulfilled.add((to_checksum_address(a), 0))  # answered by someone while down
+    r = _run_relayer(chain, state, live=[(4, b, 0), (6, a, 1)])  # 4: also seen live
+    assert chain.scans() == [(0, 5)]
+    assert [q.contract for q in r.skipped] == [a]
+    assert [(q.contract, q.request_id) for q, _ in r.sent] == [(b, 0), (a, 1)]  # b once only
+    assert [m for m, _ in chain.calls].count("fhevm_publicDecrypt") == 2
+    assert json.loads(state.read_text())["block"] == 6
+
+    chain.fulfilled |= {(to_checksum_address(b), 0), (to_checksum_address(a), 1)}
+    chain.calls.clear()
+    chain.emit(9, b, 1)  # mined while the node ran without its relayer
+    r = _run_relayer(chain, state)
+    assert chain.scans() == [(7, 9)] and [(q.contract, q.request_id) for q, _ in r.sent] == [
+        (b, 1)]
+    assert json.loads(state.read_text())["block"] == 9
+
+    other = FakeChain(head=9, salt="b")  # a state file of another chain: scan everything
+    other.emit(3, a, 0)
+    r = _run_relayer(other, state)
+    assert other.scans() == [(0, 9)] and [q.request_id for q, _ in r.sent] == [0]
+    state.write_text("{not json")  # unreadable: scan everything too, then rewrite it
+    other.calls.clear()
+    _run_relayer(other, state)
+    assert other.scans() == [(0, 9)] and json.loads(state.read_text())["block"] == 9
+
+
+def test_relayer_resumes_pending_requests_after_a_restart(tmp_path) -> None:
+    """A request mined while the node ran without its relayer (--no-relayer, then stopped)
+    is answered after a restart with the relayer on; one answered meanwhile by someone else
+    is not delivered again (clear backend)."""
+    data = tmp_path / "data"
+    art = compile_solidity(HERE / "OracleClient.sol")["OracleClient"]
+    node = start_node(data, "clear", extra_args=("--no-relayer",))
+    try:
+        from web3 import Web3
+
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        me = w3.eth.accounts[0]
+        tx = w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"]).constructor().transact(
+            {"from": me})
+        address = w3.eth.wait_for_transaction_receipt(tx)["contractAddress"]
+        c = w3.eth.contract(address=address, abi=art["abi"])
+        for a in (30, 5):  # requests 0 and 1
+            w3.eth.wait_for_transaction_receipt(
+                c.functions.computeAndReveal(a, 80).transact({"from": me}))
+        handles = ["0x" + bytes(h).hex() for h in c.functions.requestHandles(0).call()]
+        out = w3.provider.make_request("fhevm_publicDecrypt", [handles])["result"]
+        w3.eth.wait_for_transaction_receipt(c.functions.reveal(
+            0, bytes.fromhex(out["cleartexts"][2:]), bytes.fromhex(out["decryptionProof"][2:])
+        ).transact({"from": me}))  # request 0 answered by hand
+        time.sleep(1.0)
+        assert c.functions.callbacks().call() == 1 and not c.functions.fulfilled(1).call()
+    finally:
+        node.stop()
+    node = start_node(data, "clear")
+    try:
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        c = w3.eth.contract(address=address, abi=art["abi"])
+        _wait(lambda: c.functions.fulfilled(1).call(), 60, "request 1 not answered")
+        assert c.functions.callbacks().call() == 2 and c.functions.revealedSum().call() == 85
+        time.sleep(0.5)
+        log = node.log()
+        assert "given up" not in log and "Traceback" not in log, log[-3000:]
+    finally:
+        node.stop()
