@@ -45,10 +45,6 @@ def groups_for(bits: int) -> list[list[int]]:
 def answers_for(body: dict, values: list[int], lie: dict[int, int] | None = None) -> list[dict]:
     """The n parties' answers in node.kms.party's format (noiseless openings m * 2^124)."""
     handles = [bytes.fromhex(p["handle"][2:]) for p in body["handleContractPairs"]]
-    sig = bytes.fromhex(body["signature"][2:])
-    pk = bytes.fromhex(body["publicKey"][2:])
-    extra = bytes.fromhex(body["extraData"][2:])
-    session = messages.user_session(sig, handles)
     groups = [groups_for(FheType(h[30]).bits) for h in handles]
     shares = []
     for v, gs in zip(values, groups, strict=True):
@@ -59,18 +55,26 @@ def answers_for(body: dict, values: list[int], lie: dict[int, int] | None = None
                 m |= ((v >> (2 * g[1])) & 3) << 2
             row.append(shamir.share(m << DELTA_LOG2, N, T))
         shares.append(row)
-    domain = messages.decryption_domain(INFO.gateway_chain_id, INFO.decryption_contract)
     out = []
     for j in range(1, N + 1):
         rows = [[hex(s[j - 1] + (lie or {}).get(j, 0)) for s in row] for row in shares]
-        payload = json.dumps({"index": j, "session": "0x" + session.hex(), "groups": groups,
-                              "shares": rows}).encode()
-        sealed = encrypt_share(X25519PublicKey.from_public_bytes(pk), payload,
-                               session + j.to_bytes(4, "big"))
-        digest = messages.user_response_digest(domain, pk, handles, sealed, extra)
-        out.append({"index": j, "userDecryptedShare": "0x" + sealed.hex(),
-                    "signature": "0x" + messages.sign_digest(digest, PARTY_KEYS[j - 1].key).hex()})
+        out.append(sealed_answer(body, j, {"groups": groups, "shares": rows}))
     return out
+
+
+def sealed_answer(body: dict, j: int, fields: dict) -> dict:
+    """Party j's signed answer carrying `fields` (plus its index and the session)."""
+    handles = [bytes.fromhex(p["handle"][2:]) for p in body["handleContractPairs"]]
+    pk = bytes.fromhex(body["publicKey"][2:])
+    session = messages.user_session(bytes.fromhex(body["signature"][2:]), handles)
+    payload = json.dumps({"index": j, "session": "0x" + session.hex(), **fields}).encode()
+    sealed = encrypt_share(X25519PublicKey.from_public_bytes(pk), payload,
+                           session + j.to_bytes(4, "big"))
+    domain = messages.decryption_domain(INFO.gateway_chain_id, INFO.decryption_contract)
+    digest = messages.user_response_digest(domain, pk, handles, sealed,
+                                           bytes.fromhex(body["extraData"][2:]))
+    return {"index": j, "userDecryptedShare": "0x" + sealed.hex(),
+            "signature": "0x" + messages.sign_digest(digest, PARTY_KEYS[j - 1].key).hex()}
 
 
 def signed_request(user, pairs):
@@ -113,6 +117,22 @@ def test_one_lying_party_is_corrected_two_are_refused():
     with pytest.raises(DecryptionError):
         ckms.open_user_answers(INFO, body, req.secret,
                                answers_for(body, v, {2: 1 << 124, 3: 7 << 124}))
+
+
+def test_no_party_dictates_cleartexts_or_block_groups():
+    """A validly signed answer with cleartexts instead of shares, or t + 1 agreeing on
+    malformed block groups, gives a DecryptionError, never a value."""
+    user = Account.create()
+    req, body = signed_request(user, [(handle(5), CONTRACT)])
+    answers = answers_for(body, [42])
+    liar = sealed_answer(body, 1, {"values": ["0x7"]})
+    with pytest.raises(DecryptionError):
+        ckms.open_user_answers(INFO, body, req.secret, [liar])
+    assert ckms.open_user_answers(INFO, body, req.secret, [liar, *answers[1:]]) == [42]
+    rows = [[hex(1)] * 3]
+    bad = [sealed_answer(body, j, {"groups": [[[0, 1, 2]]], "shares": rows}) for j in (1, 2)]
+    with pytest.raises(DecryptionError, match="malformed block groups"):
+        ckms.open_user_answers(INFO, body, req.secret, bad)
 
 
 def test_tampered_signature_or_share_is_ignored():
