@@ -213,13 +213,17 @@ class Party:
 
     public_session = staticmethod(messages.public_session)
 
-    async def public_share(self, body: dict) -> dict:
+    async def _public_request(self, body: dict) -> tuple[list[bytes], bytes, bytes]:
+        """(handles, extraData, session) of a public decryption the ACL allows."""
         handles = _handles(body.get("handles"))
         extra = _bytes(body.get("extraData", "0x00"))
         for h in handles:
             await self._require(await self.acl.is_allowed_for_decryption(h),
                                 f"handle {_hex(h)} is not publicly decryptable")
-        session = self.public_session(handles, extra)
+        return handles, extra, self.public_session(handles, extra)
+
+    async def public_share(self, body: dict) -> dict:
+        handles, _, session = await self._public_request(body)
         shares = await self._shares(session, handles)
         sig = messages.sign_digest(messages.share_digest(session, self.m.index, shares),
                                    self.m.signing_key)
@@ -235,9 +239,10 @@ class Party:
                 index = int(r["index"])
                 shares = [[int(v, 16) for v in row] for row in r["shares"]]
                 sig = _bytes(r["signature"])
+                theirs = _bytes(r["session"])
             except (KeyError, TypeError, ValueError, web.HTTPException):
                 continue
-            if not 1 <= index <= self.cfg.n or index in out or _bytes(r["session"]) != session:
+            if not 1 <= index <= self.cfg.n or index in out or theirs != session:
                 continue
             signer = messages.recover(messages.share_digest(session, index, shares), sig)
             if signer == self.cfg.signers[index - 1]:
@@ -245,12 +250,7 @@ class Party:
         return out
 
     async def public_sign(self, body: dict) -> dict:
-        handles = _handles(body.get("handles"))
-        extra = _bytes(body.get("extraData", "0x00"))
-        for h in handles:
-            await self._require(await self.acl.is_allowed_for_decryption(h),
-                                f"handle {_hex(h)} is not publicly decryptable")
-        session = self.public_session(handles, extra)
+        handles, extra, session = await self._public_request(body)
         got = self.verified_shares(session, body.get("responses") or [])
         mine = self._answers.get(session)
         if mine is not None and got.get(self.m.index, mine) != mine:

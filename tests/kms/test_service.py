@@ -360,6 +360,9 @@ def test_peers_ignore_shares_with_a_bad_signature(world) -> None:
                                for row in forged[1]["shares"]]  # signature no longer matches
         forged[2]["index"] = 4  # party 3's share passed off as party 4's
         assert sorted(parties[0].verified_shares(session, forged)) == [1, 4]
+        no_session = {k: v for k, v in shares[3].items() if k != "session"}
+        assert sorted(parties[0].verified_shares(session, [*shares[:3], no_session, 7])) == [
+            1, 2, 3]  # malformed responses are skipped, not a server error
         signed = await client._post_all(urls, "/v1/public-decrypt/sign",
                                         {**body, "responses": forged}, 60)
         assert {int(a["values"][0]) for a in signed} == {values[8]}
