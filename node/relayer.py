@@ -165,6 +165,7 @@ class Relayer:
         self._pending: Counter[int] = Counter()  # block -> requests not yet handled
         self._saved = -1
         self._dropped = 1 << 256  # lowest block with a request dropped (queue full)
+        self._floor = -1  # the resume scan has handled the blocks up to here (None: done)
         self.sent: list[tuple[Request, bytes]] = []  # (request, callback tx hash)
         self.failed: list[tuple[Request, str]] = []  # (request, why it was given up)
         self.skipped: list[Request] = []  # already answered when their turn came
@@ -196,8 +197,9 @@ class Relayer:
 
     def handled_through(self) -> int:
         """The last block whose requests were all handled (answered, skipped or given up)."""
-        return min(min(self._pending, default=self._seen + 1) - 1, self._dropped - 1,
+        done = min(min(self._pending, default=self._seen + 1) - 1, self._dropped - 1,
                    self._seen)
+        return done if self._floor is None else min(done, self._floor)
 
     # -- from the mining thread -----------------------------------------------------------------
     def on_block(self, rec: BlockRec) -> None:
@@ -264,7 +266,8 @@ class Relayer:
         saved = self._load()
         if saved is not None:
             if await self._block_hash(saved[0]) == saved[1]:
-                start, self._saved = saved[0] + 1, saved[0]
+                start = saved[0] + 1
+                self._saved = self._floor = saved[0]
             else:
                 log.warning("relayer: %s is for another chain: scanning from genesis",
                             self.state)
@@ -282,8 +285,10 @@ class Relayer:
         for i, req in enumerate(found):
             await self._handle(req)
             if i + 1 == len(found) or found[i + 1].block != req.block:
+                self._floor = req.block
                 await self._save(req.block)
         self._seen = max(self._seen, head)
+        self._floor = None
         await self._save(self.handled_through())
 
     # -- the worker ---------------------------------------------------------------------------
@@ -295,6 +300,7 @@ class Relayer:
             raise
         except Exception:  # live requests are still served; the next start scans again
             log.exception("relayer: resuming after a restart failed")
+            self._scanned = self._floor if self._floor is not None else self._scanned
         finally:
             self._resumed.set()
         while True:

@@ -242,12 +242,15 @@ class FakeChain:
         self.events: list[tuple[int, bytes, int]] = []  # (block, contract, request id)
         self.fulfilled: set[tuple[str, int]] = set()
         self.calls: list[tuple[str, list]] = []
+        self.decrypts_left: int | None = None  # then the KMS hangs (None: never)
 
     def emit(self, block: int, contract: bytes, rid: int) -> None:
         self.events.append((block, contract, rid))
         self.head = max(self.head, block)
 
     async def dispatch(self, method: str, params: list):
+        import asyncio
+
         from eth_utils import to_checksum_address
 
         from node.relayer import TOPIC, fulfilled_slot
@@ -273,6 +276,10 @@ class FakeChain:
                                                  else "00"))
             return "0x" + "00" * 32
         if method == "fhevm_publicDecrypt":
+            if self.decrypts_left is not None:
+                if self.decrypts_left == 0:
+                    await asyncio.sleep(3600)
+                self.decrypts_left -= 1
             return {"cleartexts": "0x" + "00" * 31 + "2a", "decryptionProof": "0x01"}
         if method == "eth_estimateGas":
             return hex(50_000)
@@ -382,3 +389,40 @@ def test_relayer_resumes_pending_requests_after_a_restart(tmp_path) -> None:
         assert "given up" not in log and "Traceback" not in log, log[-3000:]
     finally:
         node.stop()
+
+
+def test_relayer_stopped_mid_resume_keeps_what_it_did_not_serve(tmp_path) -> None:
+    """Stopped while the resume scan is still serving (the KMS hangs on the second request),
+    the relayer records only the blocks it finished, even though later blocks came in live;
+    the next start serves the rest."""
+    import asyncio
+    import json
+
+    from node.relayer import Relayer
+
+    a = b"\x11" * 20
+    state = tmp_path / "relayer.json"
+    chain = FakeChain(head=8)
+    chain.emit(3, a, 0)
+    chain.emit(5, a, 1)
+    chain.decrypts_left = 1
+
+    async def go() -> Relayer:
+        r = Relayer(chain.dispatch, 31337, backoff=(0.0,), state=state)
+        r.start()
+        r._enqueue(12, [])  # a live block while the scan is busy
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if r.sent:
+                break
+        await asyncio.sleep(0.05)
+        await r.stop()
+        return r
+
+    r = asyncio.run(go())
+    assert [q.request_id for q, _ in r.sent] == [0]
+    assert json.loads(state.read_text())["block"] == 3
+    chain.decrypts_left = None
+    chain.calls.clear()
+    r = _run_relayer(chain, state)
+    assert chain.scans() == [(4, 8)] and [q.request_id for q, _ in r.sent] == [1]
