@@ -8,6 +8,7 @@ Throughput comes from lockstep batches: a chunk of B ciphertexts walks the boots
 key once, so each 64 KiB slice of the 57 MiB key is read from memory once per chunk
 rather than once per ciphertext, and the FFTs of the chunk's 2B polynomials run as one
 SIMD-vectorised transform (see fft_batch). Chunks run on all cores with `prange`.
+A chunk of one ciphertext (sequential carry chains) takes pbs_one's latency path instead.
 
 Key layouts (see keys.ServerKey): the keyswitching key holds the top 32 bits of each
 element (uint32); the bits below are far under the keyswitch noise (TUniform(2^45)) and the
@@ -19,11 +20,11 @@ the GGSW rows, pre-scaled by 2/N so the inverse FFT needs no scaling.
 from __future__ import annotations
 
 import numpy as np
-import rocket_fft  # noqa: F401  (numpy.fft inside Numba, for single ciphertexts)
 from numba import njit, prange
 
 from .fft_batch import forward, inverse
 from .glwe import sample_extract_into
+from .pbs_one import blind_rotate_one
 
 _TWO64 = 18446744073709551616.0
 _INV_TWO64 = 1.0 / _TWO64
@@ -275,79 +276,21 @@ def _accumulate(acc: np.ndarray, outr: np.ndarray, outi: np.ndarray, plan: np.nd
 
 
 @njit(cache=True)
-def _natural_positions(plan: np.ndarray, h: int) -> np.ndarray:
-    """pos[f]: where `forward` puts frequency f (its output is digit-reversed)."""
-    xr = np.zeros(h)
-    xi = np.zeros(h)
-    xr[1] = 1.0  # the DFT of an impulse at 1 is exp(-2 pi i f / h) at frequency f
-    forward(xr, xi, plan, h, 1)
-    pos = np.empty(h, dtype=np.int64)
-    for k in range(h):
-        angle = -np.arctan2(xi[k], xr[k]) * h / (2.0 * np.pi)
-        f = int(np.floor(angle + 0.5)) % h
-        pos[f] = k
-    return pos
-
-
-@njit(cache=True)
 def _blind_rotate_one(acc: np.ndarray, a_sw: np.ndarray, bsk: np.ndarray, plan: np.ndarray,
                       base_log: int, level: int) -> None:
     """Blind rotation of a single accumulator (k+1, N, 1): latency rather than throughput.
 
-    With one ciphertext there is nothing to vectorise across, so the transforms go to
-    pocketfft (rocket-fft) in natural order; the key is read through `_natural_positions`.
+    See pbs_one: transforms vectorised inside the polynomials, no allocation per key bit.
     """
     kp1, n, _ = acc.shape
-    h = n // 2
-    rows = kp1 * level
-    pos = _natural_positions(plan, h)
-    z = np.empty((rows, h), dtype=np.complex128)
-    out = np.empty((kp1, h), dtype=np.complex128)
-    rot = np.empty_like(acc)
-    total = base_log * level
-    rshift = np.uint64(64 - total)
-    rounding = np.uint64(1) << np.uint64(63 - total)
-    mask = np.uint64((1 << base_log) - 1)
-    half = np.uint64(1 << (base_log - 1))
-    bl = np.uint64(base_log)
-    base = np.int64(1 << base_log)
-    scale = float(h)  # the key is pre-scaled by 1/h for the unscaled inverse of fft_batch
-    for i in range(a_sw.shape[1]):
-        if a_sw[0, i] == 0:
-            continue
-        _rotate_sub(acc, a_sw[:, i], rot)
-        for c in range(kp1):
-            for t in range(h):
-                u0 = (rot[c, t, 0] + rounding) >> rshift
-                u1 = (rot[c, t + h, 0] + rounding) >> rshift
-                tw = complex(plan[t], plan[h + t])
-                for j in range(level - 1, -1, -1):
-                    t0 = u0 & mask
-                    t1 = u1 & mask
-                    c0 = (t0 + half) >> bl
-                    c1 = (t1 + half) >> bl
-                    d0 = float(np.int64(t0) - np.int64(c0) * base)
-                    d1 = float(np.int64(t1) - np.int64(c1) * base)
-                    u0 = (u0 >> bl) + c0
-                    u1 = (u1 >> bl) + c1
-                    z[c * level + j, t] = complex(d0, d1) * tw
-        spec = np.fft.fft(z)
-        key = bsk[i]
-        for c in range(kp1):
-            for f in range(h):
-                k = pos[f]
-                v = spec[0, f] * complex(key[k, 0, 0, c], key[k, 1, 0, c])
-                for r in range(1, rows):
-                    v += spec[r, f] * complex(key[k, 0, r, c], key[k, 1, r, c])
-                out[c, f] = v * scale
-        back = np.fft.ifft(out)
-        for c in range(kp1):
-            for t in range(h):
-                w = back[c, t] * complex(plan[t], -plan[h + t])
-                wr = w.real - np.floor(w.real * _INV_TWO64 + 0.5) * _TWO64
-                wi = w.imag - np.floor(w.imag * _INV_TWO64 + 0.5) * _TWO64
-                acc[c, t, 0] += np.uint64(np.int64(np.floor(wr + 0.5)))
-                acc[c, t + h, 0] += np.uint64(np.int64(np.floor(wi + 0.5)))
+    cur = np.empty((kp1, n), dtype=np.uint64)
+    for c in range(kp1):
+        for t in range(n):
+            cur[c, t] = acc[c, t, 0]
+    blind_rotate_one(cur, a_sw[0], bsk, plan, base_log, level)
+    for c in range(kp1):
+        for t in range(n):
+            acc[c, t, 0] = cur[c, t]
 
 
 @njit(cache=True)
