@@ -197,7 +197,8 @@ def start(args: argparse.Namespace) -> None:
         if not args.no_relayer and devnet.runtime.fhe_enabled:
             from node.relayer import Relayer
 
-            relayer = Relayer(lambda m, p: server.dispatch(m, p, None), devnet.chain_id)
+            relayer = Relayer(lambda m, p: server.dispatch(m, p, None), devnet.chain_id,
+                              state=os.path.join(devnet.data_dir, "relayer.json"))
             relayer.start()
             devnet.listeners.append(relayer.on_block)
             print(f"Relayer: answers FHE.requestDecryption from {relayer.account.address}",

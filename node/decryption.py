@@ -19,10 +19,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from eth_utils import to_checksum_address
 
+from fhevm.client.opening import DELTA_LOG2
+from fhevm.client.sealing import encrypt_share
 from node.kms import messages, shamir
 from node.kms.party import MAX_CONTRACTS, MAX_DURATION_DAYS, MAX_HANDLES, TYPE_BITS
-from node.kms.threshold import DELTA_LOG2
-from node.kms.userenc import encrypt_share
 
 # is_allowed(handle, account) / is_allowed_for_decryption(handle) / is_delegated(...)
 Acl = Any

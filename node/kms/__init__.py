@@ -8,8 +8,8 @@ Modules: shamir, prss, threshold (partial decryption with noise flooding), deale
 generation into one directory per party), params (squash parameter sets), squashing (radix
 ciphertext -> squashed LWEs, wire format), squasher (the node's squash-once service behind
 fhevm_getSquashedCiphertext), party (the aiohttp service), client (talks to the parties;
-opening and combining are the SDK's), launch (start the party processes), userenc (name
-kept for node.decryption). The pieces the client also needs live once in fhevm.client:
-field (F_p and polynomials), rs (Gao decoding), opening (shares -> plaintexts -> integer),
-sealing (shares sealed to the user's X25519 key), kms (EIP-712 types and digests).
+opening and combining are the SDK's), launch (start the party processes). The pieces the
+client also needs live once in fhevm.client: field (F_p and polynomials), rs (Gao
+decoding), opening (shares -> plaintexts -> integer), sealing (shares sealed to the user's
+X25519 key), kms (EIP-712 types and digests).
 """

@@ -37,8 +37,9 @@ class PublicDecryption:
     proof: bytes  # numSigners | signatures | extraData, for FHE.checkSignatures
 
 
-async def _post_all(urls: Sequence[str], path: str, body: dict,
-                    timeout: float) -> list[dict | None]:
+async def post_all(urls: Sequence[str], path: str, body: dict,
+                   timeout: float) -> list[dict | None]:
+    """POST `body` to every party at once; None for a party that did not answer."""
     async def one(session: aiohttp.ClientSession, url: str) -> dict | None:
         try:
             async with session.post(url.rstrip("/") + path, json=body) as r:
@@ -51,26 +52,28 @@ async def _post_all(urls: Sequence[str], path: str, body: dict,
         return list(await asyncio.gather(*(one(s, u) for u in urls)))
 
 
-def _ok(answers: list[dict | None]) -> list[dict]:
+def answered(answers: list[dict | None]) -> list[dict]:
+    """The answers that are not refusals."""
     return [a for a in answers if a is not None and "error" not in a]
 
 
-def _refusals(answers: list[dict | None]) -> list:
+def refusals(answers: list[dict | None]) -> list:
+    """The parties' reasons for refusing."""
     return [a["error"] for a in answers if a is not None and "error" in a]
 
 
 async def public_decrypt(urls: Sequence[str], cfg: PublicConfig, handles: Sequence[bytes],
                          extra: bytes = b"\x00", timeout: float = 600) -> PublicDecryption:
     body = {"handles": ["0x" + h.hex() for h in handles], "extraData": "0x" + extra.hex()}
-    first = await _post_all(urls, "/v1/public-decrypt/share", body, timeout)
-    shares = _ok(first)
+    first = await post_all(urls, "/v1/public-decrypt/share", body, timeout)
+    shares = answered(first)
     if len(shares) < cfg.t + 1:
-        raise KmsError(f"public decryption refused: {_refusals(first)}")
-    second = await _post_all(urls, "/v1/public-decrypt/sign", {**body, "responses": shares},
+        raise KmsError(f"public decryption refused: {refusals(first)}")
+    second = await post_all(urls, "/v1/public-decrypt/sign", {**body, "responses": shares},
                              timeout)
     domain = messages.decryption_domain(cfg.gateway_chain_id, cfg.decryption_contract)
     by_result: dict[bytes, dict[str, bytes]] = {}
-    for a in _ok(second):
+    for a in answered(second):
         try:
             index = int(a["index"])
             result = bytes.fromhex(a["decryptedResult"][2:])
@@ -85,7 +88,7 @@ async def public_decrypt(urls: Sequence[str], cfg: PublicConfig, handles: Sequen
             by_result.setdefault(result, {})[signer] = sig  # one signature per signer
     agreed = [(r, s) for r, s in by_result.items() if len(s) >= cfg.t + 1]
     if len(agreed) != 1:
-        raise KmsError(f"no cleartext signed by t + 1 parties: {_refusals(second)}")
+        raise KmsError(f"no cleartext signed by t + 1 parties: {refusals(second)}")
     result, sigs = agreed[0][0], list(agreed[0][1].values())
     values = [int.from_bytes(result[32 * i:32 * i + 32], "big") for i in range(len(handles))]
     return PublicDecryption(values, result, sigs, bytes([len(sigs)]) + b"".join(sigs) + extra)
@@ -124,10 +127,10 @@ def open_user_answers(cfg: PublicConfig, request: dict, secret: X25519PrivateKey
 async def user_decrypt(urls: Sequence[str], cfg: PublicConfig, request: dict,
                        secret: X25519PrivateKey, timeout: float = 600) -> list[int]:
     """Send the request to every party and reconstruct the cleartexts."""
-    answers = await _post_all(urls, "/v1/user-decrypt", request, timeout)
-    ok = _ok(answers)
+    answers = await post_all(urls, "/v1/user-decrypt", request, timeout)
+    ok = answered(answers)
     if len(ok) < cfg.t + 1:
-        raise KmsError(f"user decryption refused: {_refusals(answers)}")
+        raise KmsError(f"user decryption refused: {refusals(answers)}")
     return open_user_answers(cfg, request, secret, ok)
 
 

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from math import comb
 
 from fhevm.client import field as F
-from fhevm.client.opening import DELTA_LOG2 as DELTA_LOG2  # node.decryption reads it here
-from fhevm.client.opening import NOISE_BITS, WRAP_BITS
+from fhevm.client.opening import DELTA_LOG2, NOISE_BITS, WRAP_BITS
 
 from .prss import PrssParty
 

@@ -244,12 +244,12 @@ class FhevmMethods:
             raise RpcError(INVALID_PARAMS, str(exc)) from None
         cfg = nk.kms_config
         if self.d.backend == "tfhe":
-            from node.kms.client import _ok, _post_all, _refusals
+            from node.kms.client import answered, post_all, refusals
 
-            answers = await _post_all(self.party_urls(), "/v1/user-decrypt", body, 600)
-            ok = _ok(answers)
+            answers = await post_all(self.party_urls(), "/v1/user-decrypt", body, 600)
+            ok = answered(answers)
             if len(ok) < cfg.t + 1:
-                raise _refused(f"{_refusals(answers)}")
+                raise _refused(f"{refusals(answers)}")
             return {"answers": ok}
         try:
             await dec.check_user_request(req, cfg, self.acl, time.time())

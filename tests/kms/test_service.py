@@ -188,7 +188,7 @@ def test_public_decryption_needs_the_acl(world) -> None:
 
     async def go(urls, _):
         body = {"handles": ["0x" + handles[8].hex(), "0x" + handles[64].hex()]}
-        answers = await client._post_all(urls, "/v1/public-decrypt/share", body, 60)
+        answers = await client.post_all(urls, "/v1/public-decrypt/share", body, 60)
         assert all(a is not None and a.get("status") == 403 for a in answers)
         with pytest.raises(client.KmsError):
             await client.public_decrypt(urls, cfg, [handles[8], handles[64]])
@@ -262,12 +262,12 @@ def test_user_decryption_refusals(world) -> None:
 
     async def go(urls, _):
         req, sk = client.user_request(user.key, cfg, [(handles[8], CONTRACT)], [CONTRACT])
-        answers = await client._post_all(urls, "/v1/user-decrypt", req, 60)
+        answers = await client.post_all(urls, "/v1/user-decrypt", req, 60)
         assert [a["status"] for a in answers] == [403] * 4
         # signed by someone else than userAddress
         req, sk = client.user_request(other.key, cfg, [(handles[1], CONTRACT)], [CONTRACT])
         req["userAddress"] = user.address
-        answers = await client._post_all(urls, "/v1/user-decrypt", req, 60)
+        answers = await client.post_all(urls, "/v1/user-decrypt", req, 60)
         assert [a["status"] for a in answers] == [403] * 4
         # outside the validity window
         req, sk = client.user_request(user.key, cfg, [(handles[1], CONTRACT)], [CONTRACT],
@@ -291,7 +291,7 @@ def test_user_decryption_rejects_tampered_answers(world) -> None:
 
     async def go(urls, _):
         req, sk = client.user_request(user.key, cfg, [(handles[160], CONTRACT)], [CONTRACT])
-        answers = await client._post_all(urls, "/v1/user-decrypt", req, 60)
+        answers = await client.post_all(urls, "/v1/user-decrypt", req, 60)
         assert client.open_user_answers(cfg, req, sk, answers) == [values[160]]
         bad = [dict(a) for a in answers]
         sig = bytearray(bytes.fromhex(bad[0]["signature"][2:]))
@@ -352,7 +352,7 @@ def test_peers_ignore_shares_with_a_bad_signature(world) -> None:
 
     async def go(urls, parties):
         body = {"handles": ["0x" + handles[8].hex()], "extraData": "0x" + extra.hex()}
-        shares = await client._post_all(urls, "/v1/public-decrypt/share", body, 60)
+        shares = await client.post_all(urls, "/v1/public-decrypt/share", body, 60)
         session = Party.public_session([handles[8]], extra)
         assert sorted(parties[0].verified_shares(session, shares)) == [1, 2, 3, 4]
         forged = [dict(s) for s in shares]
@@ -363,7 +363,7 @@ def test_peers_ignore_shares_with_a_bad_signature(world) -> None:
         no_session = {k: v for k, v in shares[3].items() if k != "session"}
         assert sorted(parties[0].verified_shares(session, [*shares[:3], no_session, 7])) == [
             1, 2, 3]  # malformed responses are skipped, not a server error
-        signed = await client._post_all(urls, "/v1/public-decrypt/sign",
+        signed = await client.post_all(urls, "/v1/public-decrypt/sign",
                                         {**body, "responses": forged}, 60)
         assert {int(a["values"][0]) for a in signed} == {values[8]}
 
