@@ -4,7 +4,7 @@ exact rotation computed with the secret key (fast set; DEFAULT's noise is in tes
 import numpy as np
 import pytest
 
-from tfhe.core import bootstrap, fft_batch, fft_one, glwe, lwe
+from tfhe.core import bootstrap, fft_batch, fft_one, glwe, lwe, pbs_one
 from tfhe.core.csprng import Csprng
 from tfhe.core.polynomial import rotate_negacyclic
 from tfhe.shortint import ShortintServerKey
@@ -76,3 +76,17 @@ def test_single_and_batch_paths_decrypt_alike(insecure_keys):
         decoded.append(got % np.uint64(p.total_modulus))
     assert np.array_equal(decoded[0], f(msgs))
     assert np.array_equal(decoded[0], decoded[1])
+
+
+def test_keyswitch_one_is_keyswitch_chunk_bit_for_bit(insecure_keys):
+    ck, sk = insecure_keys
+    p = ck.params
+    rng = Csprng.from_os()
+    cts = lwe.encrypt(ck.big_lwe_key, rng.uniform_u64(4), p.glwe_noise_log2, rng)
+    cts[0, :-1] = 0  # every digit zero but the body's
+    want = np.empty((len(cts), p.lwe_dimension + 1), dtype=np.uint32)
+    bootstrap.keyswitch_chunk(cts, sk.ksk, p.ks_base_log, p.ks_level, want)
+    for ct, expected in zip(cts, want, strict=True):
+        got = np.empty(p.lwe_dimension + 1, dtype=np.uint32)
+        pbs_one.keyswitch_one(ct, sk.ksk, p.ks_base_log, p.ks_level, got)
+        assert np.array_equal(got, expected)

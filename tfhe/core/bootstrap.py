@@ -24,7 +24,7 @@ from numba import njit, prange
 
 from .fft_batch import forward, inverse
 from .glwe import sample_extract_into
-from .pbs_one import blind_rotate_one
+from .pbs_one import blind_rotate_one, keyswitch_one
 
 _TWO64 = 18446744073709551616.0
 _INV_TWO64 = 1.0 / _TWO64
@@ -361,7 +361,10 @@ def _ks_pbs_chunk(cts: np.ndarray, lut_index: np.ndarray, luts: np.ndarray, ksk:
     n = luts.shape[1]
     kp1 = bsk.shape[4]
     smalls = np.empty((nb, n_small + 1), dtype=np.uint32)
-    keyswitch_chunk(cts, ksk, ks_base_log, ks_level, smalls)
+    if nb == 1:
+        keyswitch_one(cts[0], ksk, ks_base_log, ks_level, smalls[0])
+    else:
+        keyswitch_chunk(cts, ksk, ks_base_log, ks_level, smalls)
     lg = _log2_2n(n)
     acc = np.empty((kp1, n, nb), dtype=np.uint64)
     a_sw = np.empty((nb, n_small), dtype=np.int64)

@@ -11,7 +11,10 @@ batched path), and all buffers are allocated once per blind rotation, not per ke
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from . import fft_one
 
@@ -19,32 +22,36 @@ _TWO64 = 18446744073709551616.0
 _INV_TWO64 = 1.0 / _TWO64
 
 
-@njit(cache=True)
-def _rotate_sub_one(src: np.ndarray, p: int, dst: np.ndarray) -> None:
-    """dst = (X^p - 1) * src, negacyclic, for one polynomial (0 <= p < 2N)."""
-    n = src.shape[0]
-    neg = p >= n
-    if neg:
-        p -= n
-    if neg:
-        for t in range(p):
-            dst[t] = src[t + n - p] - src[t]
-        for t in range(p, n):
-            dst[t] = (np.uint64(0) - src[t - p]) - src[t]
-    else:
-        for t in range(p):
-            dst[t] = (np.uint64(0) - src[t + n - p]) - src[t]
-        for t in range(p, n):
-            dst[t] = src[t - p] - src[t]
+@intrinsic
+def _prefetch(typingctx, arr, idx):
+    """Hint the cache line of arr.flat[idx] into L2 (llvm.prefetch: never faults)."""
+    sig = types.void(arr, idx)
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        i8p = ir.PointerType(ir.IntType(8))
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        ptr = builder.bitcast(builder.gep(ary.data, [args[1]]), i8p)
+        builder.call(fn, [ptr, i32(0), i32(2), i32(1)])  # read, L2, data
+        return context.get_dummy_value()
+
+    return sig, codegen
 
 
 @njit(cache=True)
-def _decompose_twist(rot: np.ndarray, base_log: int, level: int, plan: np.ndarray,
-                     first_row: int, xr: np.ndarray, xi: np.ndarray) -> None:
-    """Balanced digits of the polynomial rot, folded and twisted, into rows
-    first_row .. first_row + level - 1 (row first_row + j holds digit j) of xr, xi."""
-    n = rot.shape[0]
-    h = n // 2
+def _digits_segment(src: np.ndarray, t0: int, t1: int, off_lo: np.uint64, neg_lo: bool,
+                    off_hi: np.uint64, neg_hi: bool, base_log: int, level: int, j: int,
+                    plan: np.ndarray, row: int, xr: np.ndarray, xi: np.ndarray) -> None:
+    """Digit j of v = (X^p - 1) * src at t and t + h for t in [t0, t1), twisted, into row.
+
+    Coefficient u of X^p * src is +-src[u + off] (off = -p, or n - p where it wraps);
+    in this segment neither the offsets nor the signs change, so the loop is branch-free
+    and contiguous (the offsets are unsigned: t + off wraps around to t - p).
+    """
+    h = src.shape[0] // 2
+    hu = np.uint64(h)
     total = base_log * level
     rshift = np.uint64(64 - total)
     rounding = np.uint64(1) << np.uint64(63 - total)
@@ -52,37 +59,69 @@ def _decompose_twist(rot: np.ndarray, base_log: int, level: int, plan: np.ndarra
     half = np.uint64(1 << (base_log - 1))
     bl = np.uint64(base_log)
     base = np.int64(1 << base_log)
-    hu = np.uint64(h)
-    for j in range(level - 1, -1, -1):
-        # digit j needs the digits below it first: recompute the carry chain per level
-        # (level is 1 or 2 in practice; the loop over t stays contiguous and vectorised)
-        row = np.uint64((first_row + j) * h)
-        for t in range(hu):
-            u0 = (rot[t] + rounding) >> rshift
-            u1 = (rot[t + hu] + rounding) >> rshift
-            for _ in range(level - 1 - j):
-                t0 = u0 & mask
-                t1 = u1 & mask
-                u0 = (u0 >> bl) + ((t0 + half) >> bl)
-                u1 = (u1 >> bl) + ((t1 + half) >> bl)
-            t0 = u0 & mask
-            t1 = u1 & mask
-            d0 = float(np.int64(t0) - np.int64((t0 + half) >> bl) * base)
-            d1 = float(np.int64(t1) - np.int64((t1 + half) >> bl) * base)
-            tr = plan[t]
-            ti = plan[hu + t]
-            xr[row + t] = d0 * tr - d1 * ti
-            xi[row + t] = d0 * ti + d1 * tr
+    m_lo = np.uint64(0) - np.uint64(neg_lo)  # all ones: negate
+    m_hi = np.uint64(0) - np.uint64(neg_hi)
+    strip = level - 1 - j  # digits below j, peeled first (digit level-1 is the lowest)
+    out = np.uint64(row * h)
+    for t in range(np.uint64(t0), np.uint64(t1)):
+        v0 = ((src[t + off_lo] ^ m_lo) - m_lo) - src[t]
+        v1 = ((src[t + hu + off_hi] ^ m_hi) - m_hi) - src[t + hu]
+        u0 = (v0 + rounding) >> rshift
+        u1 = (v1 + rounding) >> rshift
+        for _ in range(strip):
+            u0 = (u0 >> bl) + (((u0 & mask) + half) >> bl)
+            u1 = (u1 >> bl) + (((u1 & mask) + half) >> bl)
+        d0 = u0 & mask
+        d1 = u1 & mask
+        f0 = float(np.int64(d0) - np.int64((d0 + half) >> bl) * base)
+        f1 = float(np.int64(d1) - np.int64((d1 + half) >> bl) * base)
+        tr = plan[t]
+        ti = plan[hu + t]
+        xr[out + t] = f0 * tr - f1 * ti
+        xi[out + t] = f0 * ti + f1 * tr
+
+
+@njit(cache=True)
+def _rotate_decompose(src: np.ndarray, p: int, base_log: int, level: int, plan: np.ndarray,
+                      first_row: int, xr: np.ndarray, xi: np.ndarray) -> None:
+    """Balanced digits of (X^p - 1) * src (negacyclic, 0 <= p < 2N), folded and twisted,
+    into rows first_row + j (digit j) of xr, xi: one pass, no rotated copy.
+
+    Coefficients t and t + h are read together (the fold); over t in [0, h) at most one
+    of them crosses the wrap-around point, so two segments cover every case.
+    """
+    n = src.shape[0]
+    h = n // 2
+    neg = p >= n
+    if neg:
+        p -= n
+    keep = np.uint64(0) - np.uint64(p)  # offset -p
+    wrap = np.uint64(n - p)
+    for j in range(level):
+        row = first_row + j
+        if p < h:  # t < p: t wraps, t + h does not
+            _digits_segment(src, 0, p, wrap, not neg, keep, neg, base_log, level, j, plan,
+                            row, xr, xi)
+            _digits_segment(src, p, h, keep, neg, keep, neg, base_log, level, j, plan,
+                            row, xr, xi)
+        else:  # t always wraps; t + h wraps below p - h
+            _digits_segment(src, 0, p - h, wrap, not neg, wrap, not neg, base_log, level, j,
+                            plan, row, xr, xi)
+            _digits_segment(src, p - h, h, wrap, not neg, keep, neg, base_log, level, j,
+                            plan, row, xr, xi)
 
 
 @njit(cache=True, fastmath=True)
-def _key_product(xr: np.ndarray, xi: np.ndarray, key: np.ndarray, t_len: int, rows: int,
-                 kp1: int, outr: np.ndarray, outi: np.ndarray) -> None:
+def _key_product(xr: np.ndarray, xi: np.ndarray, key: np.ndarray, next_key: np.ndarray,
+                 t_len: int, rows: int, kp1: int, outr: np.ndarray, outi: np.ndarray) -> None:
     """out[c] = sum_r x[r] * key[., r, c] in fft_one's (T, blocks) layout.
 
     Column r * nblk + b, row e of x is the frequency fft_batch puts at b * T + e, where the
-    key (in fft_batch's order) holds it. The key is walked in memory order, one stream the
-    prefetcher follows; x (in L1) is read with a stride.
+    key (in fft_batch's order) holds it: x and out are walked contiguously, the key (one
+    64-byte group per frequency) as one sequential stream per block. Measured 1.7x faster
+    than walking the key in memory order and x with a stride. The same line of the next
+    key bit's key is prefetched: the key (57 MiB on DEFAULT) comes from memory each
+    time, and the hardware prefetcher does not cross into the next 64 KiB.
     """
     h = key.shape[0]
     nblk = h // t_len
@@ -91,27 +130,31 @@ def _key_product(xr: np.ndarray, xi: np.ndarray, key: np.ndarray, t_len: int, ro
     mo = np.uint64(kp1 * nblk)
     tl = np.uint64(t_len)
     if rows == 2 and kp1 == 2:  # k = 1, one level: everything in registers
-        for b in range(nb):
-            for e in range(tl):
-                f = b * tl + e
-                x0 = e * mi + b
-                y0 = e * mo + b
-                ar = xr[x0]
-                ai = xi[x0]
-                br = xr[x0 + nb]
-                bi = xi[x0 + nb]
-                k00r = key[f, 0, 0, 0]
-                k00i = key[f, 1, 0, 0]
-                k01r = key[f, 0, 0, 1]
-                k01i = key[f, 1, 0, 1]
-                k10r = key[f, 0, 1, 0]
-                k10i = key[f, 1, 1, 0]
-                k11r = key[f, 0, 1, 1]
-                k11i = key[f, 1, 1, 1]
-                outr[y0] = ar * k00r - ai * k00i + br * k10r - bi * k10i
-                outi[y0] = ar * k00i + ai * k00r + br * k10i + bi * k10r
-                outr[y0 + nb] = ar * k01r - ai * k01i + br * k11r - bi * k11i
-                outi[y0 + nb] = ar * k01i + ai * k01r + br * k11i + bi * k11r
+        kf = key.reshape(-1)
+        nf = next_key.reshape(-1)
+        eight = np.uint64(8)
+        for e in range(tl):
+            x0 = e * mi
+            y0 = e * mo
+            for b in range(nb):
+                k = (b * tl + e) * eight
+                _prefetch(nf, k)
+                ar = xr[x0 + b]
+                ai = xi[x0 + b]
+                br = xr[x0 + nb + b]
+                bi = xi[x0 + nb + b]
+                k00r = kf[k]
+                k01r = kf[k + 1]
+                k10r = kf[k + 2]
+                k11r = kf[k + 3]
+                k00i = kf[k + 4]
+                k01i = kf[k + 5]
+                k10i = kf[k + 6]
+                k11i = kf[k + 7]
+                outr[y0 + b] = ar * k00r - ai * k00i + br * k10r - bi * k10i
+                outi[y0 + b] = ar * k00i + ai * k00r + br * k10i + bi * k10r
+                outr[y0 + nb + b] = ar * k01r - ai * k01i + br * k11r - bi * k11i
+                outi[y0 + nb + b] = ar * k01i + ai * k01r + br * k11i + bi * k11r
         return
     for b in range(nb):
         for e in range(tl):
@@ -153,6 +196,44 @@ def _accumulate_one(acc: np.ndarray, yr: np.ndarray, yi: np.ndarray, plan: np.nd
 
 
 @njit(cache=True)
+def keyswitch_one(ct: np.ndarray, ksk: np.ndarray, base_log: int, level: int,
+                  out: np.ndarray) -> None:
+    """bootstrap.keyswitch_chunk for one ciphertext (kN+1,) uint64 -> out (n+1,) uint32.
+
+    Same digits, same result bit for bit; the sums are kept modulo 2^32 (all the output
+    keeps), so they run on 16 uint32 lanes instead of 8 uint64 ones. The 30 MiB key is
+    read once, which is most of the time.
+    """
+    n_in = ct.shape[0] - 1
+    width = out.shape[0]
+    acc = np.zeros(width, dtype=np.uint32)
+    total = base_log * level
+    rshift = np.uint64(64 - total)
+    rounding = np.uint64(1) << np.uint64(63 - total)
+    mask = np.uint64((1 << base_log) - 1)
+    half = np.uint64(1 << (base_log - 1))
+    bl = np.uint64(base_log)
+    low32 = np.uint64(0xFFFFFFFF)
+    wu = np.uint64(width)
+    for i in range(n_in):
+        v = (ct[i] + rounding) >> rshift
+        for j in range(level - 1, -1, -1):
+            t = v & mask
+            carry = (t + half) >> bl  # 1 when t >= B/2: digit t - B, carry into v
+            d = np.uint32((t - (carry << bl)) & low32)
+            v = (v >> bl) + carry
+            if d != 0:
+                row = ksk[i, j]
+                for k in range(wu):
+                    acc[k] += d * row[k]
+    w = width - 1
+    body = np.uint32(((ct[n_in] + (np.uint64(1) << np.uint64(31))) >> np.uint64(32)) & low32)
+    for k in range(w):
+        out[k] = np.uint32(0) - acc[k]
+    out[w] = body - acc[w]
+
+
+@njit(cache=True)
 def blind_rotate_one(acc: np.ndarray, a_sw: np.ndarray, bsk: np.ndarray, plan: np.ndarray,
                      base_log: int, level: int) -> None:
     """acc (k+1, N) <- X^(sum_i a_sw[i] s_i) * acc, in place (acc C-contiguous)."""
@@ -169,16 +250,15 @@ def blind_rotate_one(acc: np.ndarray, a_sw: np.ndarray, bsk: np.ndarray, plan: n
     outi = np.empty(kp1 * h)
     yr = np.empty(kp1 * h)
     yi = np.empty(kp1 * h)
-    rot = np.empty(n, dtype=np.uint64)
+    last = a_sw.shape[0] - 1
     for i in range(a_sw.shape[0]):
         p = a_sw[i]
         if p == 0:  # X^0 - 1 = 0: the CMux keeps the accumulator
             continue
         for c in range(kp1):
-            _rotate_sub_one(acc[c], p, rot)
-            _decompose_twist(rot, base_log, level, plan, c * level, xr, xi)
+            _rotate_decompose(acc[c], p, base_log, level, plan, c * level, xr, xi)
         fft_one.forward(xr, xi, plan, h, ramp, tr, ti)
-        _key_product(tr, ti, bsk[i], t_len, rows, kp1, outr, outi)
+        _key_product(tr, ti, bsk[i], bsk[min(i + 1, last)], t_len, rows, kp1, outr, outi)
         fft_one.inverse(outr, outi, plan, h, ramp, yr, yi)
         for c in range(kp1):
             _accumulate_one(acc[c], yr, yi, plan, c)
