@@ -141,11 +141,12 @@ def tfhe_cost(name: str, what: str, variant: str = "") -> bool:
 
     The default tfhe run keeps: every case up to 32 bits, except div/rem with an
     encrypted divisor above 8 bits (euint8 runs them, zero divisor included); at 64 bits
-    everything but mul and div/rem (a 64-bit long division takes 5-15 s); at 128 and 256
-    bits the both-encrypted form of the linear, bitwise and comparison ops, plaintext
-    shifts and rotates, cast, select, rand and sum; eaddress entirely; and the
-    TFHE_REPRESENTATIVES. The rest (mul, div/rem, encrypted shifts/rotates and scalar
-    forms at 128/256 bits, unary and isIn at 256 bits) runs with --fhevm-full-tfhe."""
+    everything but mul, div/rem (a 64-bit long division takes 5-15 s) and encrypted
+    shift amounts; at 128 and 256 bits the both-encrypted form of add, sub, the bitwise
+    ops, eq, ne, lt, min and max, plaintext shifts and rotates, cast, select, rand and
+    sum; eaddress entirely; and the TFHE_REPRESENTATIVES. The rest (mul, div/rem,
+    encrypted shifts/rotates from 64 bits, ge/gt/le and the scalar forms at 128/256
+    bits, unary and isIn at 256 bits) runs with --fhevm-full-tfhe."""
     bits = TYPES[name][0].bits
     if (name, what, variant) in TFHE_REPRESENTATIVES:
         return False
@@ -153,14 +154,13 @@ def tfhe_cost(name: str, what: str, variant: str = "") -> bool:
         return bits >= 64 or (bits > 8 and variant == "binary")
     if what == "mul":
         return bits >= 64
+    if what in ("shl", "shr", "rotl", "rotr"):
+        return variant == "binary" and bits >= 64
     if bits < 128 or name == "FHETestEaddress":
         return False
-    if what in ("shl", "shr", "rotl", "rotr"):
-        return variant == "binary"
-    if variant in ("binaryScalar", "binaryScalarLeft"):
+    if variant in ("binaryScalar", "binaryScalarLeft") or what in ("ge", "gt", "le"):
         return True
     return bits == 256 and what in ("unary", "is_in")
-
 
 def backends(name: str, what: str, variant: str = "") -> list:
     """pytest params: `clear`, and `tfhe` (marked tfhe_full when costly, skipped when
