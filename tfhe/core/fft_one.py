@@ -29,6 +29,17 @@ HEAD_MIN_Q = 64
 
 
 @njit(cache=True)
+def head_stages(h: int) -> int:
+    """Number of head stages (0 for h < 4 * HEAD_MIN_Q)."""
+    count = 0
+    length = h
+    while length >= 4 * HEAD_MIN_Q:
+        count += 1
+        length //= 4
+    return count
+
+
+@njit(cache=True)
 def tail_size(h: int) -> int:
     """Block length T left to the column stages: the first stage length whose q is small."""
     length = h
@@ -58,11 +69,12 @@ def head_forward(xr: np.ndarray, xi: np.ndarray, plan: np.ndarray, h: int,
     while length >= 4 * HEAD_MIN_Q:
         q = length // 4
         qu = np.uint64(q)
-        o1 = off + q
-        o2 = off + 2 * q
-        o3 = off + 3 * q
-        o4 = off + 4 * q
-        o5 = off + 5 * q
+        o0 = np.uint64(off)  # unsigned: no negative-index wraparound, so no gathers
+        o1 = o0 + qu
+        o2 = o1 + qu
+        o3 = o2 + qu
+        o4 = o3 + qu
+        o5 = o4 + qu
         lu = np.uint64(length)
         for k in range(total // lu):
             blk = ramp[k] * lu  # opaque to LLVM: see `ramp`
@@ -84,7 +96,7 @@ def head_forward(xr: np.ndarray, xi: np.ndarray, plan: np.ndarray, h: int,
                 y3i = a1i + a3r
                 y2r = a0r - a2r
                 y2i = a0i - a2i
-                w1r = plan[off + j]
+                w1r = plan[o0 + j]
                 w1i = plan[o1 + j]
                 w2r = plan[o2 + j]
                 w2i = plan[o3 + j]
@@ -107,12 +119,7 @@ def head_inverse(xr: np.ndarray, xi: np.ndarray, plan: np.ndarray, h: int,
                  ramp: np.ndarray) -> None:
     """Inverse of `head_forward` (unscaled), stages from the shortest to the longest."""
     total = np.uint64(xr.shape[0])
-    count = 0
-    length = h
-    while length >= 4 * HEAD_MIN_Q:
-        count += 1
-        length //= 4
-    for s in range(count - 1, -1, -1):
+    for s in range(head_stages(h) - 1, -1, -1):
         length = h
         off = 2 * h
         for _ in range(s):
@@ -120,11 +127,12 @@ def head_inverse(xr: np.ndarray, xi: np.ndarray, plan: np.ndarray, h: int,
             length //= 4
         q = length // 4
         qu = np.uint64(q)
-        o1 = off + q
-        o2 = off + 2 * q
-        o3 = off + 3 * q
-        o4 = off + 4 * q
-        o5 = off + 5 * q
+        o0 = np.uint64(off)  # unsigned: no negative-index wraparound, so no gathers
+        o1 = o0 + qu
+        o2 = o1 + qu
+        o3 = o2 + qu
+        o4 = o3 + qu
+        o5 = o4 + qu
         lu = np.uint64(length)
         for k in range(total // lu):
             blk = ramp[k] * lu  # opaque to LLVM: see `ramp`
@@ -132,7 +140,7 @@ def head_inverse(xr: np.ndarray, xi: np.ndarray, plan: np.ndarray, h: int,
             b2 = b1 + qu
             b3 = b2 + qu
             for j in range(qu):
-                w1r = plan[off + j]
+                w1r = plan[o0 + j]
                 w1i = -plan[o1 + j]
                 w2r = plan[o2 + j]
                 w2i = -plan[o3 + j]
