@@ -21,6 +21,7 @@ when an operation needs them cleaner.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 import numba
@@ -46,6 +47,95 @@ def _cmp(x: int, y: int) -> int:
     return _CMP_LT if x < y else (_CMP_EQ if x == y else _CMP_GT)
 
 
+def _carries_plan(m: int) -> list[int]:
+    """Batch sizes of `IntegerServerKey._carries` on m states (mirrors its recursion)."""
+    if m == 0:
+        return []
+    groups = -(-m // 3)
+    if groups == 1:
+        return [m]
+    return ([groups - 1 + 2] + _carries_plan(groups - 1)
+            + [2 * (groups - 2) + m - 3 * (groups - 1)])
+
+
+def carry_plans(n: int, carry_out: bool = False) -> dict[str, list[int]]:
+    """Batch sizes, in order, of each carry propagation over n blocks."""
+    k = -(-n // 3)  # triples
+    sig = n // 3  # full triples
+    ns = n if carry_out else n - 1
+    return {
+        "sequential": [1] * n,
+        "grouped": [b for b in [n, sig + k - 1, *_carries_plan(k - 1), n - 1 + carry_out] if b],
+        "parallel": [b for b in [ns + 1, *_carries_plan(ns), n - 1] if b],
+    }
+
+
+class CostModel:
+    """Latency of a batch of bootstraps, measured on this machine, to choose algorithms.
+
+    A batch of B goes out in chunks of c = min(8, ceil(B / threads)) ciphertexts run in
+    lockstep, one chunk per thread at a time; a chunk costs about a + b * c. The two
+    constants come from timing one bootstrap and one full batch (8 per thread) once, on
+    first use (about 9 bootstraps per thread), or are given. The single-ciphertext path and
+    the batched path of the engine change speed independently, so nothing is hard-coded.
+    """
+
+    def __init__(self, single_s: float | None = None, chunk8_s: float | None = None,
+                 threads: int | None = None) -> None:
+        self.single_s = single_s
+        self.chunk8_s = chunk8_s
+        self.threads = threads
+
+    def calibrate(self, shortint: ShortintServerKey) -> None:
+        """Time one bootstrap and a batch of 8 per thread (best of two each)."""
+        threads = self.threads or numba.get_num_threads()
+        before = shortint.pbs_count
+        # a public dummy input (not an encryption of anything): a nonzero mask so that no
+        # rotation step is skipped, as it would be for a trivial ciphertext
+        ct = shortint.unchecked_scalar_add(shortint.trivial(0), 1)
+        ct.data[:-1] = np.arange(1, ct.data.size, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        lut = shortint.lookup_table(lambda m: m)
+        shortint.apply_lookup_tables([ct], lut)  # compiled and warm
+
+        def best(count: int) -> float:
+            times = []
+            for _ in range(2):
+                t0 = time.perf_counter()
+                shortint.apply_lookup_tables([ct] * count, lut)
+                times.append(time.perf_counter() - t0)
+            return min(times)
+
+        self.single_s = best(1)
+        self.chunk8_s = best(8 * threads)
+        self.threads = threads
+        shortint.pbs_count = before  # calibration is not an operation's cost
+
+    def ready(self) -> bool:
+        return self.single_s is not None and self.chunk8_s is not None
+
+    def batch_s(self, size: int) -> float:
+        """Estimated seconds for one batch of `size` bootstraps."""
+        if size <= 0:
+            return 0.0
+        threads = self.threads or numba.get_num_threads()
+        per = max(0.0, (self.chunk8_s - self.single_s) / 7)  # type: ignore[operator]
+        fixed = self.single_s - per  # type: ignore[operator]
+        chunk = min(8, -(-size // threads))
+        chunks = -(-size // chunk)
+        rounds = -(-chunks // threads)
+        return rounds * (fixed + per * chunk)
+
+    def plan_s(self, sizes: Sequence[int]) -> float:
+        return sum(self.batch_s(b) for b in sizes)
+
+    def choose_carry(self, n: int, carry_out: bool = False) -> str:
+        plans = carry_plans(n, carry_out)
+        return min(plans, key=lambda k: self.plan_s(plans[k]))
+
+
+_COST_MODELS: dict[str, CostModel] = {}
+
+
 class IntegerServerKey:
     """Evaluates integer operations with the (public) server key.
 
@@ -57,17 +147,16 @@ class IntegerServerKey:
     """
 
     def __init__(self, key: ServerKey | ShortintServerKey, compression_key=None,
-                 carry: str = "auto") -> None:
+                 carry: str = "auto", cost_model: CostModel | None = None) -> None:
         self.shortint = key if isinstance(key, ShortintServerKey) else ShortintServerKey(key)
         self.params = self.shortint.params
         p = self.params
         if p.message_modulus != 4 or p.carry_modulus != 4:
             raise ValueError("the integer layer needs 2-bit message / 2-bit carry blocks")
-        if carry not in ("parallel", "sequential", "auto"):
-            raise ValueError("carry must be 'parallel', 'sequential' or 'auto'")
-        if carry == "auto":
-            carry = "sequential" if numba.get_num_threads() <= 2 else "parallel"
+        if carry not in ("parallel", "sequential", "grouped", "auto"):
+            raise ValueError("carry must be 'grouped', 'parallel', 'sequential' or 'auto'")
         self.carry_mode = carry
+        self._cost_model = cost_model
         self.compression_key = compression_key
         self._luts: dict[object, LookupTable | ManyLookupTable] = {}
         self._delta = np.uint64(1) << np.uint64(p.delta_log2)
@@ -76,6 +165,18 @@ class IntegerServerKey:
 
     def __repr__(self) -> str:
         return f"IntegerServerKey({self.params.name})"
+
+    @property
+    def cost_model(self) -> CostModel:
+        """The measured batch costs ("auto" choices); timed once per parameter set."""
+        if self._cost_model is None:
+            model = _COST_MODELS.get(self.params.name)
+            if model is None or model.threads != numba.get_num_threads():
+                model = CostModel()
+                model.calibrate(self.shortint)
+                _COST_MODELS[self.params.name] = model
+            self._cost_model = model
+        return self._cost_model
 
     @property
     def pbs_count(self) -> int:
@@ -269,10 +370,21 @@ class IntegerServerKey:
 
         Returns the blocks (modulo 4^n) and, if asked, the carry out of the top block.
         """
+        mode = self.carry_mode
+        if mode == "auto":
+            mode = self.cost_model.choose_carry(len(sums), carry_out)
+        if mode == "grouped" and max(s.degree for s in sums) >= 8:
+            mode = "parallel"  # the two-function table needs inputs below 8
+        if mode == "sequential":
+            return self._propagate_sequential(sums, carry_out)
+        if mode == "grouped":
+            return self._propagate_grouped(sums, carry_out)
+        return self._propagate_parallel(sums, carry_out)
+
+    def _propagate_parallel(self, sums: list[Ciphertext],
+                            carry_out: bool) -> tuple[list[Ciphertext], Ciphertext | None]:
         n = len(sums)
         msg = self._msg_lut
-        if self.carry_mode == "sequential":
-            return self._propagate_sequential(sums, carry_out)
         ns = n if carry_out else n - 1
         first = self._pbs([sums[j] for j in range(ns)] + [sums[0]],
                           [self._state_lut(j % 3) for j in range(ns)] + [msg])
@@ -281,6 +393,75 @@ class IntegerServerKey:
         rest = self._pbs([self.shortint.unchecked_add(sums[j], c[j - 1]) for j in range(1, n)],
                          [msg] * (n - 1))
         return [out0, *rest], (c[n - 1] if carry_out else None)
+
+    # -- grouped carries: about three bootstraps per block, six batches for 32 blocks ----------
+    def _grouped_tables(self, j: int) -> ManyLookupTable:
+        """Stage A of block j: (message, or 4 * message above block 0; state << j % 3)."""
+        def state(x: int, r: int = j % 3) -> int:
+            return (2 if x >= 4 else 1 if x == 3 else 0) << r
+
+        if j == 0:
+            return self._mlut(("gA", "first"), [lambda x: x % 4, state])
+        return self._mlut(("gA", j % 3), [lambda x: 4 * (x % 4), state])
+
+    def _propagate_grouped(self, sums: list[Ciphertext],
+                           carry_out: bool) -> tuple[list[Ciphertext], Ciphertext | None]:
+        """Blocks in triples; a block's carry in is [sigma + C >= 2] with C the triple's.
+
+        A: one two-function bootstrap per block gives 4 * message and its state weighted by
+           its position in the triple (t = st << r; st: 2 generate, 1 propagate, 0 none).
+        B: per triple, sigma of its third block (0 / 1 / 2: carries with neither, only with
+           a carry in, always: [t0 + t1 >= 4] + [t0 + t1 >= 3]) and the triple's state.
+        C: the triples' carries from their states (`_carries`, a radix-3 prefix tree).
+        D: block = T(4 * message + sigma + C), sigma being 2 * C for the first block of a
+           triple (no bootstrap) and t0 for the second (no bootstrap).
+        The first triple has no carry in; block 0 is final after A.
+        """
+        n = len(sums)
+        add = self._add
+        stage_a = self.shortint.apply_many_lookup_tables(
+            sums, [self._grouped_tables(j) for j in range(n)])
+        m = [r[0] for r in stage_a]
+        t = [r[1] for r in stage_a]
+        triples = [list(range(k, min(k + 3, n))) for k in range(0, n, 3)]
+        last = len(triples) - 1
+        sig_lut = self._lut("gsigma", lambda x: int(x >= 4) + int(x >= 3))
+        cts: list[Ciphertext] = []
+        luts: list[LookupTable] = []
+        for tri in triples:
+            if len(tri) == 3:
+                cts.append(add(t[tri[0]], t[tri[1]]))
+                luts.append(sig_lut)
+        nsig = len(cts)
+        for k, tri in enumerate(triples[:-1]):
+            cts.append(add(*[t[j] for j in tri]))
+            luts.append(self._group_state_lut(3, k % 3))
+        res = self._pbs(cts, luts)
+        sigma = res[:nsig]
+        group_carries = self._carries(res[nsig:])  # carry out of triples 0 .. last-1
+        fin = self._lut("gfinal", lambda x: (x // 4 + int(x % 4 >= 2)) % 4)
+        cts, luts = [], []
+        for k, tri in enumerate(triples):
+            cin = [group_carries[k - 1]] if k else []
+            for r, j in enumerate(tri):
+                if j == 0:
+                    continue
+                if r == 0:
+                    low = [self._mul_block(cin[0], 2)]
+                elif r == 1:
+                    low = [t[tri[0]], *cin]
+                else:
+                    low = [sigma[k], *cin]
+                cts.append(add(m[j], *low))
+                luts.append(fin)
+        if carry_out:
+            tri = triples[last]
+            cin = [group_carries[last - 1]] if last else []
+            cts.append(add(*[t[j] for j in tri], *cin))
+            luts.append(self._ge_lut(1 << len(tri)))
+        res = self._pbs(cts, luts)
+        out = [m[0], *res[:n - 1]]
+        return out, (res[n - 1] if carry_out else None)
 
     def _propagate_sequential(self, sums: list[Ciphertext],
                               carry_out: bool) -> tuple[list[Ciphertext], Ciphertext | None]:
@@ -465,9 +646,11 @@ class IntegerServerKey:
                 cts.append(x)
                 luts.append(self._lut(("seq", d), lambda v, d=d: int(v % 4 == d)))
             return self._pbs(cts, luts)
-        xa, xb = self._ensure([a.blocks, b.blocks], 1)
-        lut = self._blut("eq", lambda x, y: int(x == y))
-        return self._bivariate(list(zip(xa, xb, strict=True)), [lut] * a.num_blocks)
+        # a_j + (3 - b_j) is 3 iff the digits are equal: no packing, so noisier inputs pass
+        xa, xb = self._ensure([a.blocks, b.blocks], 2)
+        lut = self._lut("deq", lambda v: int(v == 3))
+        return self._pbs([self._add(x, self._not_block(y)) for x, y in zip(xa, xb, strict=True)],
+                         [lut] * a.num_blocks)
 
     def _equality(self, a: RadixCiphertext, b: Operand, negate: bool) -> RadixCiphertext:
         self._check(a)
@@ -509,40 +692,67 @@ class IntegerServerKey:
     def ne(self, a: RadixCiphertext, b: Operand) -> RadixCiphertext:
         return self._equality(a, b, True)
 
+    @staticmethod
+    def _cmp_chunks(size: int) -> list[int]:
+        """Sizes of consecutive groups of at most three (a lone one only when size is 1)."""
+        q, r = divmod(size, 3)
+        if r == 1 and q:
+            return [3] * (q - 1) + [2, 2]
+        return [3] * q + ([r] if r else [])
+
+    def _cmp_shifts(self, size: int) -> list[int]:
+        """Weight (a power of two) of each element in its group at the next level."""
+        return [r for g in self._cmp_chunks(size) for r in range(g)]
+
     def _compare(self, a: RadixCiphertext, b: Operand, pred: str) -> RadixCiphertext:
+        """Per block sign(a_j - b_j) + 1 in {0, 1, 2}, then a tree of fan-in three.
+
+        A group of g signs s_i weighted 2^i sums to S + 2^g - 1 with S = sum s_i 2^i <= 14,
+        and sign(S) is the sign of its most significant nonzero s_i: one table per group.
+        Each table writes its output already weighted for its place in the next group, so
+        the sums cost no noise beyond three nominal blocks. For 32 blocks: 32 + 11 + 4 + 2
+        + 1 = 50 bootstraps in five batches.
+        """
         self._check(a)
         self._need_int(a)
+        p = _PREDICATES[pred]
+        n = a.num_blocks
         if isinstance(b, int):
             if b < 0:
                 raise ValueError("scalar operands are unsigned")
             if b >= 1 << a.bits:  # a < b always
                 return self.trivial(int(pred in ("lt", "le")), 1)
-            cts, luts = [], []
-            for x, d in zip(a.blocks, self._digits(b, a.num_blocks), strict=True):
-                cts.append(x)
-                luts.append(self._lut(("scmp", d), lambda v, d=d: _cmp(v % 4, d)))
-            c = self._pbs(cts, luts)
+            ds = self._digits(b, n)
+            cts = list(a.blocks)
+            base = [lambda v, d=d: _cmp(v % 4, d) for d in ds]
+            keys = [("scmp", d) for d in ds]
         else:
             self._same_width(a, b)
-            xa, xb = self._ensure([a.blocks, b.blocks], 1)
-            lut = self._blut("cmp", _cmp)
-            c = self._bivariate(list(zip(xa, xb, strict=True)), [lut] * a.num_blocks)
-        return RadixCiphertext([self._cmp_tree(c, pred)], 1)
-
-    def _cmp_tree(self, c: list[Ciphertext], pred: str) -> Ciphertext:
-        """Fold per-block comparisons (lt/eq/gt, least significant first) into a bit."""
-        p = _PREDICATES[pred]
-        if len(c) == 1:
-            return self._pbs(c, [self._lut(("pred", pred), lambda v: int(p(v)))])[0]
-        combine = self._blut("cmb", lambda hi, lo: lo if hi == _CMP_EQ else hi)
-        while len(c) > 2:
-            pairs = [(c[i + 1], c[i]) for i in range(0, len(c) - 1, 2)]
-            nxt = self._bivariate(pairs, [combine] * len(pairs))
-            if len(c) % 2:
-                nxt.append(c[-1])
-            c = nxt
-        final = self._blut(("cmbp", pred), lambda hi, lo: int(p(lo if hi == _CMP_EQ else hi)))
-        return self._bivariate([(c[1], c[0])], [final])[0]
+            xa, xb = self._ensure([a.blocks, b.blocks], 2)
+            cts = [self._add(x, self._not_block(y)) for x, y in zip(xa, xb, strict=True)]
+            base = [lambda v: _cmp(v, 3)] * n
+            keys = [("dcmp",)] * n
+        if n == 1:
+            lut = self._lut((*keys[0], "pred", pred), lambda v: int(p(base[0](v))))
+            return RadixCiphertext(self._pbs(cts, [lut]), 1)
+        shifts = self._cmp_shifts(n)
+        c = self._pbs(cts, [self._lut((*k, "w", w), lambda v, f=f, w=w: f(v) << w)
+                            for k, f, w in zip(keys, base, shifts, strict=True)])
+        while True:
+            chunks = self._cmp_chunks(len(c))
+            sums, start = [], 0
+            for g in chunks:
+                sums.append((self._add(*c[start:start + g]), g))
+                start += g
+            if len(sums) == 1:
+                (x, g), = sums
+                lut = self._lut(("cmpf", g, pred), lambda v, e=(1 << g) - 1: int(p(_cmp(v, e))))
+                return RadixCiphertext(self._pbs([x], [lut]), 1)
+            shifts = self._cmp_shifts(len(sums))
+            c = self._pbs([x for x, _ in sums],
+                          [self._lut(("cmpl", g, w), lambda v, e=(1 << g) - 1, w=w:
+                                     _cmp(v, e) << w)
+                           for (_, g), w in zip(sums, shifts, strict=True)])
 
     def lt(self, a: RadixCiphertext, b: Operand) -> RadixCiphertext:
         return self._compare(a, b, "lt")

@@ -71,22 +71,36 @@ class ShortintServerKey:
     def apply_many_lookup_table(self, cts: Sequence[Ciphertext],
                                 lut: ManyLookupTable) -> list[list[Ciphertext]]:
         """For each ciphertext, the list [f_0(m), f_1(m), ...] from a single bootstrap."""
-        for c in cts:
-            if c.degree >= lut.input_bound:
-                raise ValueError("input degree too large for a many-function table")
+        return self.apply_many_lookup_tables(cts, [lut] * len(cts))
+
+    def apply_many_lookup_tables(self, cts: Sequence[Ciphertext],
+                                 luts: Sequence[ManyLookupTable]) -> list[list[Ciphertext]]:
+        """One batch, a many-function table per ciphertext (all with the same count)."""
+        if len(luts) != len(cts):
+            raise ValueError("one many-function table per ciphertext")
         if not cts:
             return []
+        if len({lut.count for lut in luts}) != 1:
+            raise ValueError("many-function tables of one batch must hold as many functions")
+        for c, lut in zip(cts, luts, strict=True):
+            if c.degree >= lut.input_bound:
+                raise ValueError("input degree too large for a many-function table")
         k = self.key
         p = self.params
+        unique: dict[int, int] = {}
+        index = np.array([unique.setdefault(id(lut), len(unique)) for lut in luts],
+                         dtype=np.int64)
+        by_id = {id(lut): lut for lut in luts}
+        tables = np.stack([by_id[i].poly for i in unique])
+        count, stride = luts[0].count, luts[0].stride
         data = np.stack([c.data for c in cts])
-        out = np.empty((len(cts), lut.count, data.shape[1]), dtype=np.uint64)
+        out = np.empty((len(cts), count, data.shape[1]), dtype=np.uint64)
         chunk = bootstrap.choose_chunk(len(cts), numba.get_num_threads())
         bootstrap.ks_pbs_many_batch(
-            data, np.zeros(len(cts), dtype=np.int64), lut.poly[None, :], k.ksk, p.ks_base_log,
-            p.ks_level, k.bsk, k.plan, p.pbs_base_log, p.pbs_level, chunk, lut.stride,
-            lut.count, out)
+            data, index, tables, k.ksk, p.ks_base_log, p.ks_level, k.bsk, k.plan,
+            p.pbs_base_log, p.pbs_level, chunk, stride, count, out)
         self.pbs_count += len(cts)
-        return [[Ciphertext(out[i, j], lut.degrees[j], NOMINAL_NOISE) for j in range(lut.count)]
+        return [[Ciphertext(out[i, j], luts[i].degrees[j], NOMINAL_NOISE) for j in range(count)]
                 for i in range(len(cts))]
 
     def pbs_arrays(self, data: np.ndarray, lut_index: np.ndarray,
