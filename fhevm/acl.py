@@ -3,7 +3,8 @@
 Persistent permissions, public-decryption marks, the deny list and user-decryption
 delegations live in EVM storage; per-transaction permissions live in transient storage
 (EIP-1153), so py-evm's journal reverts both with the frame that wrote them. The function
-set and its rules follow IACL of @fhevm/solidity.
+set and its rules follow IACL of @fhevm/solidity; events and the pause switch follow the
+ACL of @fhevm/host-contracts 0.10.0 (the owner is the one pauser here).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ _DECRYPT = b"fhevm.acl.decrypt"
 _DENY = b"fhevm.acl.deny"
 _DELEGATION = b"fhevm.acl.delegation"
 OWNER_SLOT = slot(b"fhevm.acl.owner")
+PAUSED_SLOT = slot(b"fhevm.acl.paused")
 
 GAS_PERSIST = 22_100
 GAS_TRANSIENT = 200
@@ -47,6 +49,9 @@ EV_DELEGATED = _topic("DelegatedForUserDecryption(address,address,address,uint64
 EV_REVOKED = _topic("RevokedDelegationForUserDecryption(address,address,address,uint64,uint64)")
 EV_BLOCKED = _topic("BlockedAccount(address)")
 EV_UNBLOCKED = _topic("UnblockedAccount(address)")
+# OpenZeppelin's Pausable events, which Zama's ACL inherits: `account` is not indexed.
+EV_PAUSED = _topic("Paused(address)")
+EV_UNPAUSED = _topic("Unpaused(address)")
 
 
 # --- rules shared with the executor -----------------------------------------------------
@@ -68,9 +73,21 @@ def is_denied(ctx: CallContext, account: bytes) -> bool:
     return ctx.sload(ACL, slot(_DENY, account)) != 0
 
 
+def is_paused(ctx: CallContext) -> bool:
+    return ctx.sload(ACL, PAUSED_SLOT) != 0
+
+
+def require_not_paused(ctx: CallContext) -> None:
+    """While the ACL is paused nothing may be granted, so no FHE result can be made
+    (Zama's executor calls the ACL's allowTransient, which is `whenNotPaused`)."""
+    if is_paused(ctx):
+        raise Revert("ACL: EnforcedPause: the ACL is paused")
+
+
 def grant_transient(ctx: CallContext, handle: bytes, account: bytes, charge: bool = True) -> None:
     """Per-transaction permission; recorded in a list so cleanTransientStorage can wipe it.
     `charge=False` when the caller already paid GAS_TRANSIENT."""
+    require_not_paused(ctx)
     if charge:
         ctx.charge(GAS_TRANSIENT, "acl transient")
     key = slot(_TRANSIENT, handle, account)
@@ -83,6 +100,7 @@ def grant_transient(ctx: CallContext, handle: bytes, account: bytes, charge: boo
 
 
 def grant_persistent(ctx: CallContext, handle: bytes, account: bytes) -> None:
+    require_not_paused(ctx)
     ctx.charge(GAS_PERSIST, "acl persist")
     ctx.sstore(ACL, slot(_ALLOW, handle, account), 1)
 
@@ -116,6 +134,7 @@ class AclPrecompile(Precompile):
     name = "ACL"
 
     def _require_allowed(self, ctx: CallContext, handle: bytes) -> None:
+        require_not_paused(ctx)
         if is_denied(ctx, ctx.sender):
             raise Revert(f"ACL: SenderDenied: {_hex(ctx.sender)} is on the deny list")
         if not is_allowed(ctx, handle, ctx.sender):
@@ -190,6 +209,7 @@ class AclPrecompile(Precompile):
         self, ctx: CallContext, delegate: str, contract: str, expiration: int
     ) -> None:
         dlg, con, me = bytes.fromhex(delegate[2:]), bytes.fromhex(contract[2:]), ctx.sender
+        require_not_paused(ctx)
         if expiration < ctx.timestamp + ONE_HOUR:
             raise Revert("ACL: ExpirationDateBeforeOneHour")
         old, last_block, counter = delegation(ctx, me, dlg, con)
@@ -215,6 +235,7 @@ class AclPrecompile(Precompile):
         self, ctx: CallContext, delegate: str, contract: str
     ) -> None:
         dlg, con, me = bytes.fromhex(delegate[2:]), bytes.fromhex(contract[2:]), ctx.sender
+        require_not_paused(ctx)
         old, last_block, counter = delegation(ctx, me, dlg, con)
         if last_block == ctx.block_number:
             raise Revert("ACL: AlreadyDelegatedOrRevokedInSameBlock")
@@ -276,6 +297,31 @@ class AclPrecompile(Precompile):
             raise Revert("ACL: AccountNotBlocked")
         ctx.sstore(ACL, slot(_DENY, acct), 0)
         ctx.computation.add_log_entry(ACL, (EV_UNBLOCKED, _addr_topic(acct)), b"")
+
+    @method("isPauser(address)", ["bool"], mutates=False)
+    def isPauser(self, ctx: CallContext, account: str) -> bool:
+        return ctx.sload(ACL, OWNER_SLOT) == int(account, 16) != 0
+
+    @method("paused()", ["bool"], mutates=False)
+    def paused(self, ctx: CallContext) -> bool:
+        return is_paused(ctx)
+
+    @method("pause()")
+    def pause(self, ctx: CallContext) -> None:
+        """Stop every grant (and so every FHE operation) until the owner unpauses."""
+        if not self.isPauser(ctx, _hex(ctx.sender)):
+            raise Revert(f"ACL: NotPauser: {_hex(ctx.sender)}")
+        require_not_paused(ctx)
+        ctx.sstore(ACL, PAUSED_SLOT, 1)
+        ctx.computation.add_log_entry(ACL, (EV_PAUSED,), encode(["address"], [ctx.sender]))
+
+    @method("unpause()")
+    def unpause(self, ctx: CallContext) -> None:
+        self._require_owner(ctx)
+        if not is_paused(ctx):
+            raise Revert("ACL: ExpectedPause: the ACL is not paused")
+        ctx.sstore(ACL, PAUSED_SLOT, 0)
+        ctx.computation.add_log_entry(ACL, (EV_UNPAUSED,), encode(["address"], [ctx.sender]))
 
     @method("getFHEVMExecutorAddress()", ["address"], mutates=False)
     def getFHEVMExecutorAddress(self, ctx: CallContext) -> bytes:

@@ -166,6 +166,7 @@ class ExecutorPrecompile(Precompile):
         emit `event` (caller, *args, result)."""
         if cost is None:
             raise Revert(f"UnsupportedType: {fhe_type.name} for this operation")
+        acl.require_not_paused(ctx)  # before the work: the result could not be granted
         handle = fresh_computed(fhe_type, ctx.chain_id)
         hcu.meter(ctx, cost, operands, handle, depth_cost)
         # All gas (the event's too) is taken before the FHE work, so running out never

@@ -221,3 +221,33 @@ def test_multicall_nesting_is_bounded(net: Devnet) -> None:
     assert not out.success and "nested too deep" in out.reason
     out = net.send(ACL, call_data("multicall(bytes[])", []), value=1)
     assert not out.success and "value" in out.reason
+
+
+def test_pause_stops_grants_and_fhe_work(net: Devnet) -> None:
+    h = net.trivial(2, FheType.Uint8)
+    bob = net.address(net.bob)
+    out = net.send(ACL, call_data("pause()"), sender=net.bob)
+    assert not out.success and "NotPauser" in out.reason
+    assert net.view(ACL, "isPauser(address)", net.address(net.owner_key))
+    assert not net.view(ACL, "isPauser(address)", bob)
+    assert net.send(ACL, call_data("pause()"), sender=net.owner_key).success
+    assert net.view(ACL, "paused()")
+    out = net.send(ACL, call_data("pause()"), sender=net.owner_key)
+    assert not out.success and "EnforcedPause" in out.reason
+    n_blobs = len(net.blob_db)
+    for data in (
+        call_data(ADD, h, h, b"\x00"),  # the result could not be granted: no FHE work
+        call_data("trivialEncrypt(uint256,uint8)", 1, int(FheType.Uint8)),
+    ):
+        out = net.send(EXECUTOR, data)
+        assert not out.success and "EnforcedPause" in out.reason
+    out = probe_exec(net, ACL, call_data("allow(bytes32,address)", h, bob))
+    assert not out.success and "EnforcedPause" in out.reason
+    assert len(net.blob_db) == n_blobs
+    assert net.is_allowed(h, net.probe)  # reads still work
+    out = net.send(ACL, call_data("unpause()"), sender=net.bob)
+    assert not out.success and "OwnableUnauthorizedAccount" in out.reason
+    assert net.send(ACL, call_data("unpause()"), sender=net.owner_key).success
+    out = net.send(ACL, call_data("unpause()"), sender=net.owner_key)
+    assert not out.success and "ExpectedPause" in out.reason
+    assert net.compute(ADD, h, h, b"\x00").success

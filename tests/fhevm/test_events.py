@@ -64,6 +64,9 @@ ACL_ABI: dict[str, list[tuple[str, str, int]]] = {
     ],
     "BlockedAccount": [("address", "account", 1)],
     "UnblockedAccount": [("address", "account", 1)],
+    # inherited from OpenZeppelin's PausableUpgradeable
+    "Paused": [("address", "account", 0)],
+    "Unpaused": [("address", "account", 0)],
 }  # fmt: skip
 
 
@@ -238,10 +241,14 @@ def test_acl_events(hx: Harness) -> None:
             "delegationCounter": 2, "oldExpirationDate": now + 7200}  # fmt: skip
     assert decoded(logs, ACL) == [("RevokedDelegationForUserDecryption", want)]
 
-    # The deny list is the owner's (an account, not a contract).
+    # The deny list and the pause switch are the owner's (an account, not a contract).
     for fn, event in (("blockAccount", "BlockedAccount"), ("unblockAccount", "UnblockedAccount")):
         out = net.send(ACL, call_data(f"{fn}(address)", alice), sender=net.owner_key)
         assert out.success and decoded(out.logs, ACL) == [(event, {"account": addr(alice)})]
+    owner = addr(net.address(net.owner_key))
+    for fn, event in (("pause", "Paused"), ("unpause", "Unpaused")):
+        out = net.send(ACL, call_data(f"{fn}()"), sender=net.owner_key)
+        assert out.success and decoded(out.logs, ACL) == [(event, {"account": owner})]
 
 
 def test_reverted_frames_emit_nothing(hx: Harness) -> None:
