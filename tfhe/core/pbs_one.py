@@ -246,10 +246,12 @@ def blind_rotate_one(acc: np.ndarray, a_sw: np.ndarray, bsk: np.ndarray, plan: n
     xi = np.empty(rows * h)
     tr = np.empty(rows * h)
     ti = np.empty(rows * h)
-    outr = np.empty(kp1 * h)
-    outi = np.empty(kp1 * h)
-    yr = np.empty(kp1 * h)
-    yi = np.empty(kp1 * h)
+    # one level: as many outputs as inputs, the key product runs in place and the inverse
+    # lands back in xr, xi: half the working set (it must share L1/L2 with the key stream)
+    outr = tr if level == 1 else np.empty(kp1 * h)
+    outi = ti if level == 1 else np.empty(kp1 * h)
+    yr = xr if level == 1 else np.empty(kp1 * h)
+    yi = xi if level == 1 else np.empty(kp1 * h)
     last = a_sw.shape[0] - 1
     for i in range(a_sw.shape[0]):
         p = a_sw[i]
