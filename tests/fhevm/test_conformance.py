@@ -162,6 +162,7 @@ def tfhe_cost(name: str, what: str, variant: str = "") -> bool:
         return True
     return bits == 256 and what in ("unary", "is_in")
 
+
 def backends(name: str, what: str, variant: str = "") -> list:
     """pytest params: `clear`, and `tfhe` (marked tfhe_full when costly, skipped when
     tfhe.integer does not load)."""
@@ -181,9 +182,7 @@ def cases(names: list[str], what: str) -> list:
 
 
 BINARY_CASES = [
-    pytest.param(
-        p.values[0], name, op, variant, marks=p.marks, id=f"{p.id}-{name}-{op}-{variant}"
-    )  # fmt: skip
+    pytest.param(p.values[0], name, op, variant, marks=p.marks, id=f"{p.id}-{name}-{op}-{variant}")
     for name, (_, _, ops, left) in TYPES.items()
     for op in ops
     for variant in ("binary", "binaryScalar", "binaryScalarLeft")
@@ -198,7 +197,7 @@ def test_binary(h: Harnesses, name: str, op: str, variant: str) -> None:
     sig = f"{variant}(uint8,{abi},{abi})"
     for a, b in pairs(op, t):
         if b == 0 and op in ("div", "rem") and variant != "binary":
-            continue  # test_plaintext_divisor_zero_reverts
+            continue  # a plaintext zero divisor reverts: test_plaintext_divisor_zero_reverts
         ok, got = h.run(name, sig, CODE[op], plain(abi, a), plain(abi, b))
         assert ok, got
         assert got == expected(op, a, b, t.bits), (op, a, b)

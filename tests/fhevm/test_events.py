@@ -267,4 +267,3 @@ def test_reverted_frames_emit_nothing(hx: Harness) -> None:
     # A call the executor refuses emits nothing.
     out = hx.net.send(hx.u8, call_data("binaryScalar(uint8,uint8,uint8)", 14, 7, 0))  # x / 0
     assert not out.success and "DivisionByZero" in out.reason and out.logs == []
-
