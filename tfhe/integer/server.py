@@ -3,11 +3,15 @@
 Each circuit is issued level by level: all the bootstraps of one level go to the shortint
 batch API in a single call, so every core is busy. The algorithms follow tfhe-rs in spirit:
 
-* carries: each block's generate/propagate state is encoded as a weighted digit so that the
-  sum of three neighbours, read through one lookup table, gives the group's state or a
-  carry (a radix-3 prefix tree, about 3.3 bootstraps per block); a sequential variant (one
-  many-function bootstrap per block, half the bootstraps, depth n) is kept for comparison;
-* comparisons: one bivariate table per block, then a binary tree of bivariate tables;
+* carries, three algorithms, the cheapest for this machine chosen by a measured cost model:
+  "sequential" (one two-function bootstrap per block: message and carry; depth n);
+  "grouped" (blocks in triples: 3 bootstraps per block in six batches for 32 blocks, see
+  `_propagate_grouped`); "parallel" (each block's generate/propagate state as a weighted
+  digit, the sum of three neighbours read through one table gives a group's state or a
+  carry: a radix-3 prefix tree, about 3.3 bootstraps per block). `add_sub_many` runs
+  independent additions together (sequential chains in lockstep);
+* comparisons: sign(a_j - b_j) per block from the leveled difference, then a tree of
+  fan-in three on signs weighted 1, 2, 4 (see `_compare`);
 * equality and other reductions: sums of up to five bits through one table per level;
 * select: one table per block on 2 * (a - b + 3) + c;
 * multiplication: block products (low and high digits), column sums reduced five at a time;
@@ -139,11 +143,14 @@ _COST_MODELS: dict[str, CostModel] = {}
 class IntegerServerKey:
     """Evaluates integer operations with the (public) server key.
 
-    `carry` chooses the carry propagation: "parallel" (prefix tree, ~3.3 bootstraps per
-    block, depth ~7), "sequential" (one two-function bootstrap per block, depth = number of
-    blocks) or "auto": sequential on two cores or fewer, where a batch of n bootstraps
-    costs about as much as n / 2 single ones and the parallel tree's three times as many
-    bootstraps lose (measured on DEFAULT: euint64 add 2.3 s sequential, 4.4 s parallel).
+    `carry` chooses the carry propagation: "grouped" (3 bootstraps per block, 6 batches
+    for euint64), "parallel" (prefix tree, ~3.3 bootstraps per block, depth ~7),
+    "sequential" (one two-function bootstrap per block, depth = number of blocks) or "auto":
+    the one whose batches the `CostModel` (timed on this machine on first use, or given)
+    prices lowest. The grouped tree does three times the sequential chain's work, so it
+    wins only where a single bootstrap is slower than about 1.5 bootstraps' worth of a
+    full batch per core (e.g. 71 ms vs 31 ms); with a fast single-ciphertext path the
+    chain wins.
     """
 
     def __init__(self, key: ServerKey | ShortintServerKey, compression_key=None,
@@ -465,17 +472,33 @@ class IntegerServerKey:
 
     def _propagate_sequential(self, sums: list[Ciphertext],
                               carry_out: bool) -> tuple[list[Ciphertext], Ciphertext | None]:
+        return self._propagate_sequential_many([sums], carry_out)[0]
+
+    def _propagate_sequential_many(
+            self, chains: list[list[Ciphertext]],
+            carry_out: bool = False) -> list[tuple[list[Ciphertext], Ciphertext | None]]:
+        """Ripple carries, one two-function bootstrap per block: (message, carry).
+
+        Independent chains advance in lockstep, one batch per step, so that on two cores
+        two chains take about as long as one.
+        """
         mlut = self._mlut("msg_carry", [lambda x: x % 4, lambda x: x // 4])
-        out: list[Ciphertext] = []
-        carry: Ciphertext | None = None
-        for s in sums:
-            x = s if carry is None else self.shortint.unchecked_add(s, carry)
-            if x.degree >= 8:
-                raise AssertionError("block sum too large for the sequential adder")
-            ((m, carry),) = self.shortint.apply_many_lookup_table([x], mlut)
-            carry = self._with_degree(carry, 1)
-            out.append(m)
-        return out, (carry if carry_out else None)
+        outs: list[list[Ciphertext]] = [[] for _ in chains]
+        carries: list[Ciphertext | None] = [None] * len(chains)
+        for step in range(max((len(c) for c in chains), default=0)):
+            live = [i for i, c in enumerate(chains) if step < len(c)]
+            xs = []
+            for i in live:
+                s, carry = chains[i][step], carries[i]
+                x = s if carry is None else self.shortint.unchecked_add(s, carry)
+                if x.degree >= 8:
+                    raise AssertionError("block sum too large for the sequential adder")
+                xs.append(x)
+            for i, (m, c) in zip(live, self.shortint.apply_many_lookup_table(xs, mlut),
+                                 strict=True):
+                outs[i].append(m)
+                carries[i] = self._with_degree(c, 1)
+        return [(o, c if carry_out else None) for o, c in zip(outs, carries, strict=True)]
 
     # == addition and subtraction ================================================================
     def add(self, a: RadixCiphertext, b: Operand) -> RadixCiphertext:
@@ -487,6 +510,55 @@ class IntegerServerKey:
         xa, xb = self._ensure([a.blocks, b.blocks], 2)
         out, _ = self._propagate([self._add(x, y) for x, y in zip(xa, xb, strict=True)])
         return RadixCiphertext(out, a.bits)
+
+    def add_sub_many(self, ops: Sequence[tuple[str, RadixCiphertext, Operand]]
+                     ) -> list[RadixCiphertext]:
+        """Independent ("add" | "sub", a, b) operations at once; the results in order.
+
+        Their carry chains share batches: with the sequential carry k chains take k-wide
+        steps, so on two cores a token transfer's debit and credit cost about one addition.
+        The cost model decides between that and each operation's own best algorithm.
+        """
+        sums_list, widths = [], []
+        for op, a, b in ops:
+            if op not in ("add", "sub"):
+                raise ValueError(f"add_sub_many takes 'add' or 'sub', not {op!r}")
+            self._check(a)
+            self._need_int(a)
+            if isinstance(b, int):
+                if b < 0:
+                    raise ValueError("scalar operands are unsigned")
+                k = (b if op == "add" else -b) % (1 << a.bits)
+                (xa,) = self._ensure([a.blocks], 4)
+                sums = [self._scalar_add_block(x, d)
+                        for x, d in zip(xa, self._digits(k, a.num_blocks), strict=True)]
+            else:
+                self._same_width(a, b)
+                xa, xb = self._ensure([a.blocks, b.blocks], 2)
+                if op == "add":
+                    sums = [self._add(x, y) for x, y in zip(xa, xb, strict=True)]
+                else:
+                    sums = [self._add(x, self._not_block(y)) for x, y in zip(xa, xb, strict=True)]
+                    sums[0] = self._scalar_add_block(sums[0], 1)
+            sums_list.append(sums)
+            widths.append(a.bits)
+        if not sums_list:
+            return []
+        if self._lockstep(sums_list):
+            res = [o for o, _ in self._propagate_sequential_many(sums_list)]
+        else:
+            res = [self._propagate(sums)[0] for sums in sums_list]
+        return [RadixCiphertext(o, w) for o, w in zip(res, widths, strict=True)]
+
+    def _lockstep(self, chains: list[list[Ciphertext]]) -> bool:
+        """Sequential chains in lockstep, or each operation on its own (cost model)?"""
+        if self.carry_mode != "auto":
+            return self.carry_mode == "sequential"
+        model = self.cost_model
+        longest = max(len(c) for c in chains)
+        together = sum(model.batch_s(sum(len(c) > i for c in chains)) for i in range(longest))
+        alone = sum(min(model.plan_s(p) for p in carry_plans(len(c)).values()) for c in chains)
+        return together <= alone
 
     def scalar_add(self, a: RadixCiphertext, k: int) -> RadixCiphertext:
         self._check(a)
@@ -516,6 +588,20 @@ class IntegerServerKey:
         xa, xb = self._ensure([a.blocks, b.blocks], 2)
         out, _ = self._sub_blocks(xa, xb)
         return RadixCiphertext(out, a.bits)
+
+    def overflowing_sub(self, a: RadixCiphertext,
+                        b: RadixCiphertext) -> tuple[RadixCiphertext, RadixCiphertext]:
+        """((a - b) mod 2^bits, a < b as an ebool): the borrow comes free with the chain.
+
+        One carry propagation instead of a subtraction and a comparison (e.g. a transfer's
+        balance check and debit).
+        """
+        self._same_width(a, b)
+        self._need_int(a)
+        xa, xb = self._ensure([a.blocks, b.blocks], 2)
+        out, carry = self._sub_blocks(xa, xb, carry_out=True)
+        borrow = self._not_block(self._with_degree(carry, 1), 1)  # type: ignore[arg-type]
+        return RadixCiphertext(out, a.bits), RadixCiphertext([borrow], 1)
 
     def scalar_sub(self, a: RadixCiphertext, k: int) -> RadixCiphertext:
         return self.scalar_add(a, -k)
