@@ -4,6 +4,7 @@ exact rotation computed with the secret key (fast set; DEFAULT's noise is in tes
 import numpy as np
 import pytest
 
+from tfhe import Parameters, generate_keys
 from tfhe.core import bootstrap, fft_batch, fft_one, glwe, lwe, pbs_one
 from tfhe.core.csprng import Csprng
 from tfhe.core.polynomial import rotate_negacyclic
@@ -34,9 +35,21 @@ def test_fft_one_is_fft_batch_in_block_transposed_order(polynomial_size):
     assert np.abs((yr + 1j * yi).reshape(rows, h) / h - x).max() < 1e-12
 
 
-def test_single_blind_rotation_is_the_exact_rotation(insecure_keys):
-    """Every coefficient of X^-phase * table, for random tables and phases."""
-    ck, sk = insecure_keys
+# k = 2, two levels: the general (non-unrolled) key product and multi-level digits
+K2_L2 = Parameters(
+    name="INSECURE_K2_L2_TEST", lwe_dimension=32, glwe_dimension=2, polynomial_size=512,
+    lwe_noise_log2=20, glwe_noise_log2=17, pbs_base_log=10, pbs_level=2, ks_base_log=4,
+    ks_level=4, message_modulus=4, carry_modulus=4, max_noise_level=5, log2_p_fail=-128.0,
+    secure=False)
+
+
+@pytest.fixture(scope="module")
+def k2_l2_keys():
+    return generate_keys(K2_L2)
+
+
+def _worst_rotation_error(ck, sk, rotate) -> int:
+    """Largest error of `rotate` against X^-phase * table, over a few random inputs."""
     p = ck.params
     n2 = 2 * p.polynomial_size
     rng = Csprng.from_os()
@@ -44,8 +57,7 @@ def test_single_blind_rotation_is_the_exact_rotation(insecure_keys):
     for _ in range(3):
         small = lwe.encrypt(ck.lwe_key, rng.uniform_u64(1), p.lwe_noise_log2, rng)[0]
         table = rng.uniform_u64(p.polynomial_size)
-        acc = bootstrap.blind_rotate_lwe(small, table, sk.bsk, sk.plan, p.pbs_base_log,
-                                         p.pbs_level, p.glwe_dimension + 1)
+        acc = rotate(small, table)
         a_sw = np.empty(p.lwe_dimension, dtype=np.int64)
         b_sw = bootstrap.modulus_switch(small, n2.bit_length() - 1, a_sw)
         phase = (b_sw - int(a_sw @ ck.lwe_key.astype(np.int64))) % n2
@@ -53,7 +65,30 @@ def test_single_blind_rotation_is_the_exact_rotation(insecure_keys):
         rotate_negacyclic(expected, table, (n2 - phase) % n2)
         err = (glwe.phase(ck.glwe_key, acc[None])[0] - expected).view(np.int64)
         worst = max(worst, int(np.abs(err).max()))
-    assert worst < 1 << 58  # noise only: a wrong rotation or sign is off by ~2^63
+    return worst
+
+
+@pytest.mark.parametrize("keys", ["insecure_keys", "k2_l2_keys"])
+def test_single_blind_rotation_is_the_exact_rotation(keys, request):
+    """Every coefficient of X^-phase * table (random tables and phases), for the path of
+    one ciphertext and, as a reference, the lockstep path."""
+    ck, sk = request.getfixturevalue(keys)
+    p = ck.params
+
+    def single(small, table):
+        return bootstrap.blind_rotate_lwe(small, table, sk.bsk, sk.plan, p.pbs_base_log,
+                                          p.pbs_level, p.glwe_dimension + 1)
+
+    def lockstep(small, table):
+        out = np.empty((2, p.glwe_dimension + 1, p.polynomial_size), dtype=np.uint64)
+        bootstrap.blind_rotate_batch(np.stack([small, small]), np.zeros(2, dtype=np.int64),
+                                     table[None], sk.bsk, sk.plan, p.pbs_base_log,
+                                     p.pbs_level, 2, out)
+        return out[0]
+
+    # noise only: a wrong rotation, digit or sign is off by ~2^63
+    assert _worst_rotation_error(ck, sk, single) < 1 << 58
+    assert _worst_rotation_error(ck, sk, lockstep) < 1 << 58
 
 
 def test_single_and_batch_paths_decrypt_alike(insecure_keys):
