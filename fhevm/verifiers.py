@@ -12,7 +12,9 @@ from eth_keys import KeyAPI
 from fhevm import addresses, eip712
 from fhevm.abi import Revert
 from fhevm.acl import OWNER_SLOT
-from fhevm.precompile import CallContext, Precompile, method, slot
+from fhevm.precompile import CallContext, Event, Precompile, method, slot
+
+NEW_CONTEXT_SET = Event("NewContextSet", (), ("address[]", "uint256"))
 
 _THRESHOLD = slot(b"fhevm.signers.threshold")
 _COUNT = slot(b"fhevm.signers.count")
@@ -166,11 +168,18 @@ class _SignerSetMixin:
     def defineNewContext(self, ctx: CallContext, signers: tuple, threshold: int) -> None:
         self._require_owner(ctx)
         _set_signers(ctx, self.address, [bytes.fromhex(s[2:]) for s in signers], threshold)
+        self._context_set(ctx)
 
     @method("setThreshold(uint256)")
     def setThreshold(self, ctx: CallContext, threshold: int) -> None:
         self._require_owner(ctx)
         _set_threshold(ctx, self.address, threshold)
+        self._context_set(ctx)
+
+    def _context_set(self, ctx: CallContext) -> None:
+        """NewContextSet(signers, threshold), as both host-contracts verifiers emit it."""
+        ctx.emit(NEW_CONTEXT_SET, get_signers(ctx, self.address),
+                 get_threshold(ctx, self.address))
 
 
 class KmsVerifierPrecompile(_SignerSetMixin, Precompile):

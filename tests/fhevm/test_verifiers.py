@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from eth_abi import decode, encode
+from eth_utils import keccak
 
 from fhevm import attest
 from fhevm.types import FheType
@@ -52,6 +53,10 @@ def test_kms_views(net: Devnet) -> None:
     assert not out.success and "NotOwner" in out.reason
     out = net.send(KMS, call_data("setThreshold(uint256)", 3), sender=net.owner_key)
     assert out.success and net.view(KMS, "getThreshold()", returns="uint256") == 3
+    (log,) = out.logs  # NewContextSet(address[] signers, uint256 threshold)
+    topic0 = int.from_bytes(keccak(text="NewContextSet(address[],uint256)"), "big")
+    assert list(log.topics) == [topic0]
+    assert decode(["address[]", "uint256"], log.data) == (tuple(signers), 3)
     out = net.send(KMS, call_data("setThreshold(uint256)", 5), sender=net.owner_key)
     assert not out.success and "ThresholdIsAboveNumberOfSigners" in out.reason
 
