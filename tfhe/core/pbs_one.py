@@ -6,6 +6,16 @@ be vectorised across a batch; instead every pass is vectorised inside the polyno
 the rotation, the decomposition and the twist are contiguous loops, the transforms are
 fft_one's (same butterflies and plan as fft_batch, so the same rounding noise as the
 batched path), and all buffers are allocated once per blind rotation, not per key bit.
+The keyswitch of one ciphertext (`keyswitch_one`) accumulates on uint32 lanes.
+
+On DEFAULT, one core (process time, 2026-11-21, loaded 2-core machine): KS + PBS 71 ms
+wall / 45 ms CPU before (pocketfft through rocket-fft), about 21 ms CPU after; of a blind
+rotation's ~18 ms, the key product (scalar: the key's layout interleaves the 8 values of
+a frequency) takes ~5 and the transforms ~9.
+
+Numba's on-disk cache keys each function on its own file only: after editing this module
+or fft_one, delete tfhe/core/__pycache__/bootstrap.* (and pbs_one.*), or bootstrap keeps
+running the machine code it compiled against the old version.
 """
 
 from __future__ import annotations
