@@ -15,7 +15,7 @@ import random
 import pytest
 
 from tfhe.integer import IntegerServerKey
-from tfhe.integer.server import CostModel, carry_plans
+from tfhe.integer.server import CostModel, carry_plans, compare_tree_plan
 
 SMALL = [2, 8, 10, 12]  # 1, 4, 5, 6 blocks: every remainder modulo 3
 MODES = ["grouped", "parallel", "sequential"]
@@ -94,9 +94,13 @@ def test_cost_model_calibrates(insecure):
     assert model.choose_carry(32) in MODES
 
 
-@pytest.mark.parametrize("width", [2, 10, 12, 64])
-def test_comparisons_edge_values(insecure, width):
-    client, server = insecure
+@pytest.mark.parametrize("carry, width", [("grouped", 2), ("grouped", 8), ("grouped", 12),
+                                          ("grouped", 64), ("sequential", 10),
+                                          ("sequential", 64)])
+def test_comparisons_edge_values(insecure, carry, width):
+    """"grouped" compares through the sign tree, "sequential" through the borrow chain."""
+    client, shared = insecure
+    server = IntegerServerKey(shared.shortint, carry=carry)
     m = (1 << width) - 1
     rng = random.Random(width)
     pairs = edge_pairs(width, rng) + [(m, m - 1), (m - 1, m), (1, 0), (0, 1), (m ^ 1, m)]
@@ -111,18 +115,29 @@ def test_comparisons_edge_values(insecure, width):
         assert d(server.ge(a, b)) == (x >= y), (x, y)
         assert d(server.eq(a, b)) == (x == y), (x, y)
         assert d((server.ge if i % 2 else server.lt)(a, y)) == (x >= y if i % 2 else x < y)
+        if carry == "sequential":  # the chain's other carry in
+            assert d((server.gt if i % 2 else server.le)(a, b)) == (x > y if i % 2 else x <= y)
 
 
 def test_comparison_counts_uint64(insecure):
-    client, server = insecure
+    client, shared = insecure
+    tree = IntegerServerKey(shared.shortint, carry="grouped")
+    chain = IntegerServerKey(shared.shortint, carry="sequential")
     a, b = client.encrypt(5, 64), client.encrypt(9, 64)
-    before = server.pbs_count
-    assert client.decrypt(server.ge(a, b)) == 0
-    assert server.pbs_count - before == 50  # 32 + 11 + 4 + 2 + 1
-    noisy = server.select(client.encrypt(1, 1), a, b)  # noise above nominal: no clean needed
-    before = server.pbs_count
-    assert client.decrypt(server.lt(noisy, b)) == 1
-    assert server.pbs_count - before == 50
+    noisy = tree.select(client.encrypt(1, 1), a, b)  # noise above nominal: no clean needed
+    for server, count in [(tree, 50), (chain, 32)]:  # 32 + 11 + 4 + 2 + 1; 32 in sequence
+        before = server.pbs_count
+        assert client.decrypt(server.ge(a, b)) == 0
+        assert server.pbs_count - before == count
+        before = server.pbs_count
+        assert client.decrypt(server.lt(noisy, b)) == 1
+        assert server.pbs_count - before == count
+    assert compare_tree_plan(32) == [32, 11, 4, 2, 1]
+    model = CostModel(single_s=0.040, chunk8_s=8 * 0.031, threads=1)
+    auto = IntegerServerKey(shared.shortint, cost_model=model)
+    assert auto._compare_by_chain(32)  # one core: the chain's 32 beat the tree's 50
+    auto._cost_model = CostModel(single_s=0.070, chunk8_s=8 * 0.031, threads=2)
+    assert not auto._compare_by_chain(32)
 
 
 @pytest.mark.parametrize("carry", ["sequential", "grouped"])

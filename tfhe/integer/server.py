@@ -74,11 +74,28 @@ def carry_plans(n: int, carry_out: bool = False) -> dict[str, list[int]]:
     }
 
 
+def _cmp_chunks(size: int) -> list[int]:
+    """Sizes of consecutive groups of at most three (a lone one only when size is 1)."""
+    q, r = divmod(size, 3)
+    if r == 1 and q:
+        return [3] * (q - 1) + [2, 2]
+    return [3] * q + ([r] if r else [])
+
+
+def compare_tree_plan(n: int) -> list[int]:
+    """Batch sizes of the comparison's sign tree on n blocks."""
+    sizes = [n]
+    while n > 1:
+        n = len(_cmp_chunks(n))
+        sizes.append(n)
+    return sizes
+
+
 class CostModel:
     """Latency of a batch of bootstraps, measured on this machine, to choose algorithms.
 
     A batch of B goes out in chunks of c = min(8, ceil(B / threads)) ciphertexts run in
-    lockstep, one chunk per thread at a time; a chunk costs about a + b * c. The two
+    lockstep, shared out among the threads; a chunk costs about a + b * c. The two
     constants come from timing one bootstrap and one full batch (8 per thread) once, on
     first use (about 9 bootstraps per thread), or are given. The single-ciphertext path and
     the batched path of the engine change speed independently, so nothing is hard-coded.
@@ -125,9 +142,9 @@ class CostModel:
         per = max(0.0, (self.chunk8_s - self.single_s) / 7)  # type: ignore[operator]
         fixed = self.single_s - per  # type: ignore[operator]
         chunk = min(8, -(-size // threads))
-        chunks = -(-size // chunk)
-        rounds = -(-chunks // threads)
-        return rounds * (fixed + per * chunk)
+        full, rest = divmod(size, chunk)
+        work = full * (fixed + per * chunk) + (fixed + per * rest if rest else 0.0)
+        return max(work / threads, fixed + per * chunk)  # balanced, at least one chunk
 
     def plan_s(self, sizes: Sequence[int]) -> float:
         return sum(self.batch_s(b) for b in sizes)
@@ -778,13 +795,7 @@ class IntegerServerKey:
     def ne(self, a: RadixCiphertext, b: Operand) -> RadixCiphertext:
         return self._equality(a, b, True)
 
-    @staticmethod
-    def _cmp_chunks(size: int) -> list[int]:
-        """Sizes of consecutive groups of at most three (a lone one only when size is 1)."""
-        q, r = divmod(size, 3)
-        if r == 1 and q:
-            return [3] * (q - 1) + [2, 2]
-        return [3] * q + ([r] if r else [])
+    _cmp_chunks = staticmethod(_cmp_chunks)
 
     def _cmp_shifts(self, size: int) -> list[int]:
         """Weight (a power of two) of each element in its group at the next level."""
@@ -821,6 +832,11 @@ class IntegerServerKey:
         if n == 1:
             lut = self._lut((*keys[0], "pred", pred), lambda v: int(p(base[0](v))))
             return RadixCiphertext(self._pbs(cts, [lut]), 1)
+        if self._compare_by_chain(n):
+            if isinstance(b, int):  # the chain adds a carry: a_j noise <= 4
+                (xa,) = self._ensure([a.blocks], 4)
+                cts = [self._scalar_add_block(x, 3 - d) for x, d in zip(xa, ds, strict=True)]
+            return RadixCiphertext([self._borrow_chain(cts, pred)], 1)
         shifts = self._cmp_shifts(n)
         c = self._pbs(cts, [self._lut((*k, "w", w), lambda v, f=f, w=w: f(v) << w)
                             for k, f, w in zip(keys, base, shifts, strict=True)])
@@ -839,6 +855,30 @@ class IntegerServerKey:
                           [self._lut(("cmpl", g, w), lambda v, e=(1 << g) - 1, w=w:
                                      _cmp(v, e) << w)
                            for (_, g), w in zip(sums, shifts, strict=True)])
+
+    def _compare_by_chain(self, n: int) -> bool:
+        """Borrow chain (n single bootstraps) or the sign tree (fewer batches, more work)?"""
+        if self.carry_mode != "auto":
+            return self.carry_mode == "sequential"
+        model = self.cost_model
+        return model.plan_s([1] * n) < model.plan_s(compare_tree_plan(n))
+
+    def _borrow_chain(self, diffs: list[Ciphertext], pred: str) -> Ciphertext:
+        """Carry out of a + (4^n - 1 - b) + cin, one table per block in sequence.
+
+        diffs[j] = a_j + 3 - b_j. With cin = 1 the carry out is a >= b, with cin = 0 it is
+        a > b; the last table writes the predicate (or its negation for lt and le).
+        """
+        cin = 1 if pred in ("ge", "lt") else 0
+        carry: Ciphertext | None = None
+        for j, d in enumerate(diffs):
+            x = self._scalar_add_block(d, cin) if carry is None else self._add(d, carry)
+            if j < len(diffs) - 1 or pred in ("ge", "gt"):
+                lut = self._ge_lut(4)
+            else:
+                lut = self._lut("lt4", lambda v: int(v < 4))
+            (carry,) = self._pbs([x], [lut])
+        return carry  # type: ignore[return-value]
 
     def lt(self, a: RadixCiphertext, b: Operand) -> RadixCiphertext:
         return self._compare(a, b, "lt")
