@@ -68,11 +68,12 @@ def test_bootstrap_noise(default_keys):
 
 
 def test_single_ciphertext_bootstrap_noise_within_bound(default_keys):
-    """The one-ciphertext path (pocketfft) rounds less: the formula bounds it."""
+    """The one-ciphertext path (tfhe.core.pbs_one) uses the batched path's butterflies and
+    plan, so the same formula holds to the same 20 %."""
     ck, sk = default_keys
-    measured = _blind_rotation_noise(ck, sk, count=6, chunk=1)
+    measured = _blind_rotation_noise(ck, sk, count=8, chunk=1)
     expected = noise.bootstrap(ck.params)
-    assert 0.6 < measured / expected < 1.2, (np.log2(measured), np.log2(expected))
+    assert abs(measured / expected - 1) < 0.2, (np.log2(measured), np.log2(expected))
 
 
 def test_noise_budget_of_default_meets_failure_target(default_keys):
