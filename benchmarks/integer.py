@@ -132,6 +132,12 @@ def main() -> None:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"# {params.name}, {numba.get_num_threads()} threads, carry={server.carry_mode}, "
           f"load average {load}")
+    if args.carry == "auto" and hasattr(server, "cost_model"):
+        model = server.cost_model
+        print(f"# cost model: one bootstrap {model.single_s * 1e3:.1f} ms, a chunk of 8 per "
+              f"thread {model.chunk8_s * 1e3:.1f} ms; euint64 carry: "
+              f"{model.choose_carry(32)}, comparison: "
+              f"{'chain' if server._compare_by_chain(32) else 'tree'}")
     print(f"{'type':<10} {'op':<16} {'ms':>10} {'cpu_ms':>10} {'pbs':>7}")
     for tname in args.types.split(","):
         bits = TYPES[tname]
