@@ -8,11 +8,11 @@ and compared with an independent statement of the semantics (ARCHITECTURE.md).
 Every test runs on the clear backend and on the tfhe backend (INSECURE_ test keys). On
 tfhe the default run leaves out the cases that take seconds each (`tfhe_cost`): they are
 marked `tfhe_full` and run with `--fhevm-full-tfhe` or FHEVM_FULL_TFHE=1 (conftest.py).
-Most cases start from the harness's trivial encryptions of plaintexts (`FHE.asEuintX`),
-which check the integer circuits' logic end to end but carry no noise; the per-type
-client-input cases below, and every both-encrypted non-shift case of the full tfhe run,
-compute on real client encryptions. test_conformance_default.py runs a sample on DEFAULT
-(128-bit) keys.
+On tfhe every both-encrypted binary case except shifts computes on real client
+encryptions (FHE.fromExternal); the scalar forms, shifts and the unary/cast/select cases
+start from the harness's trivial encryptions of plaintexts (`FHE.asEuintX`), which check
+the integer circuits' logic end to end but carry no noise. test_conformance_default.py
+runs a sample on DEFAULT (128-bit) keys.
 """
 
 from __future__ import annotations
@@ -196,15 +196,13 @@ BINARY_CASES = [
 
 
 @pytest.mark.parametrize("backend,name,op,variant", BINARY_CASES)
-def test_binary(h: Harnesses, backend: str, name: str, op: str, variant: str,
-                request: pytest.FixtureRequest) -> None:
+def test_binary(h: Harnesses, backend: str, name: str, op: str, variant: str) -> None:
     t, abi, _, _ = TYPES[name]
     sig = f"{variant}(uint8,{abi},{abi})"
-    # The full tfhe run computes on real (noisy) client encryptions where both operands are
-    # encrypted; elsewhere the harness's trivial encryptions of plaintexts, which a
-    # bootstrap handles at almost no cost (their masks are zero).
-    real = (backend == "tfhe" and variant == "binary" and op not in SHIFT_OPS
-            and request.node.get_closest_marker("tfhe_full") is not None)
+    # On tfhe, both-encrypted cases compute on real (noisy) client encryptions; the scalar
+    # variants (and shifts, whose amount is an euint8) start from the harness's trivial
+    # encryptions, which carry no noise and which a bootstrap handles at almost no cost.
+    real = backend == "tfhe" and variant == "binary" and op not in SHIFT_OPS
     for a, b in pairs(op, t):
         if b == 0 and op in ("div", "rem") and variant != "binary":
             continue  # a plaintext zero divisor reverts: test_plaintext_divisor_zero_reverts
