@@ -48,13 +48,14 @@ from eth_account import Account  # noqa: E402
 from eth_utils import function_signature_to_4byte_selector as selector  # noqa: E402
 from eth_utils import to_checksum_address  # noqa: E402
 
-from fhevm.backends.tfhe import _BLOCK, _HEADER, _MAGIC  # noqa: E402
+from fhevm.backends.tfhe import TfheBackend  # noqa: E402
+from fhevm.handles import fresh_computed  # noqa: E402
+from fhevm.types import FheType  # noqa: E402
 from node.kms import client, dealer, launch, squashing  # noqa: E402
 from tfhe import DEFAULT  # noqa: E402
 from tfhe.integer import IntegerClientKey  # noqa: E402
 
 CONTRACT = to_checksum_address("0x" + "c0" * 20)
-UINT64 = 5  # FheType code of euint64 (byte 30 of a handle)
 
 
 def _test_keys():
@@ -84,22 +85,14 @@ def free_base_port(count: int) -> int:
     raise RuntimeError("no free ports")
 
 
-def blob(ct) -> bytes:
-    """The tfhe backend's serialisation (fhevm.backends.tfhe), as fhevm_getCiphertext returns."""
-    size = len(ct.blocks[0].data)
-    parts = [_HEADER.pack(_MAGIC, 1, UINT64, len(ct.blocks), size)]
-    for b in ct.blocks:
-        parts.append(_BLOCK.pack(b.degree, b.noise_level))
-        parts.append(np.ascontiguousarray(b.data, dtype="<u8").tobytes())
-    return b"".join(parts)
-
-
 class FakeNode:
     """fhevm_getSquashedCiphertext (node.kms.squasher over a dictionary of blobs) and the
     ACL's eth_call reads, from dictionaries."""
 
-    def __init__(self, kms: Path, cfg) -> None:
+    def __init__(self, kms: Path, cfg, serialize) -> None:
         from node.kms.squasher import Squasher
+
+        self.serialize = serialize  # the tfhe backend's, as fhevm_getCiphertext returns
 
         self.blobs: dict[bytes, bytes] = {}
         self.squasher = Squasher(kms, cfg, self.blobs.get)
@@ -108,8 +101,8 @@ class FakeNode:
         self.allowed: set[tuple[bytes, str]] = set()
 
     def add(self, ct, user: str, public: bool) -> bytes:
-        h = secrets.token_bytes(21) + b"\xff" + (31337).to_bytes(8, "big") + bytes([UINT64, 0])
-        self.blobs[h] = blob(ct)
+        h = fresh_computed(FheType.Uint64, 31337)
+        self.blobs[h] = self.serialize(ct)
         self.allowed.update({(h, user), (h, CONTRACT)})
         if public:
             self.public.add(h)
@@ -227,7 +220,8 @@ def main() -> None:
                                  base_port=base)
         np.save(kms / "public" / "ksk.npy", sk.ksk)
         os.symlink(_squash_key_path(keys, ck), kms / "public" / "squash.bsk")
-        res = asyncio.run(bench(kms, cfg, FakeNode(kms, cfg), base + 4, cts, args.reps))
+        node = FakeNode(kms, cfg, TfheBackend(sk).serialize)
+        res = asyncio.run(bench(kms, cfg, node, base + 4, cts, args.reps))
 
     out = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
