@@ -31,7 +31,6 @@ import importlib.util
 import json
 import os
 import secrets
-import socket
 import statistics
 import sys
 import tempfile
@@ -50,6 +49,7 @@ from eth_utils import to_checksum_address  # noqa: E402
 
 from fhevm.backends.tfhe import TfheBackend  # noqa: E402
 from fhevm.handles import fresh_computed  # noqa: E402
+from fhevm.pytest_plugin import free_port_range  # noqa: E402
 from fhevm.types import FheType  # noqa: E402
 from node.kms import client, dealer, launch, squashing  # noqa: E402
 from tfhe import DEFAULT  # noqa: E402
@@ -65,24 +65,6 @@ def _test_keys():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
-
-
-def free_base_port(count: int) -> int:
-    for _ in range(100):
-        base = 20000 + secrets.randbelow(30000)
-        socks = []
-        try:
-            for p in range(base, base + count):
-                s = socket.socket()
-                s.bind(("127.0.0.1", p))
-                socks.append(s)
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free ports")
 
 
 class FakeNode:
@@ -215,7 +197,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="fhevm-kms-bench-") as tmp:
         kms = launch.kms_dir(tmp)
-        base = free_base_port(5)
+        base = free_port_range(5)
         cfg = dealer.deal_shares(kms, sec.lwe_key, 4, 1, DEFAULT.ks_base_log, DEFAULT.ks_level,
                                  base_port=base)
         np.save(kms / "public" / "ksk.npy", sk.ksk)

@@ -65,8 +65,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _free_port_range(n: int = 4) -> int:
-    """A base port with n free ports after it (the tfhe node's KMS parties)."""
+def free_port_range(n: int = 4) -> int:
+    """A base port with n free ports after it (the tfhe node's KMS parties; tests and
+    benchmarks that start parties of their own use it too)."""
     for _ in range(100):
         base = random.randrange(20000, 60000)
         try:
@@ -128,7 +129,7 @@ def start_node(data_dir: Path, backend: str = "clear", timeout: float = 120,
     env = dict(os.environ)
     if backend == "tfhe":
         env.setdefault("FHEVM_NODE_KEY_PARAMS", "INSECURE_TEST_PARAMS")
-        env.setdefault("FHEVM_NODE_KMS_BASE_PORT", str(_free_port_range()))
+        env.setdefault("FHEVM_NODE_KMS_BASE_PORT", str(free_port_range()))
     cmd = [sys.executable, "-m", "node", "start", "--port", str(port), "--data-dir",
            str(data_dir), "--backend", backend, "--quiet", *extra_args]
     with open(log_path, "wb") as log:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import socket
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from eth_utils import to_canonical_address, to_checksum_address
 from fhevm import attest, verifiers
 from fhevm.client import field as F
 from fhevm.config import FhevmConfig
+from fhevm.pytest_plugin import free_port_range
 from node.kms import client, dealer, launch, squashing
 from node.kms.acl import AclClient, JsonRpc
 from node.kms.party import Party, StaticSource
@@ -28,24 +28,6 @@ from tfhe.core.csprng import Csprng
 
 TYPES = {1: 0, 4: 1, 8: 2, 16: 3, 32: 4, 64: 5, 128: 6, 160: 7, 256: 8}
 CONTRACT = to_checksum_address("0x" + "c0" * 20)
-
-
-def _free_ports(count: int) -> int:
-    for _ in range(100):
-        base = 20000 + secrets.randbelow(30000)
-        socks = []
-        try:
-            for p in range(base, base + count + 1):
-                s = socket.socket()
-                s.bind(("127.0.0.1", p))
-                socks.append(s)
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free ports")
 
 
 def _handle(bits: int) -> bytes:
@@ -101,7 +83,7 @@ class Liar(Party):
 def world(tmp_path_factory):
     rng = Csprng.from_os()
     key = rng.binary(4096)
-    base = _free_ports(5)
+    base = free_port_range(6)  # the parties and the node
     kms_dir = tmp_path_factory.mktemp("kms")
     cfg = dealer.deal_shares(kms_dir, key, 4, 1, 4, 4, base_port=base)
     values = {bits: secrets.randbelow(1 << bits) for bits in (1, 8, 64, 160)}

@@ -12,8 +12,6 @@ Set FHEVM_SKIP_TFHE_NODE_TESTS=1 to skip (keygen and dealing take ~20 s, the nod
 from __future__ import annotations
 
 import os
-import random
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -32,6 +30,7 @@ artifacts = pytest.importorskip("contracts.artifacts")
 
 from test_node_fhevm_rpc import DEV0, DEV0_KEY, call_data, err, mined, ok, view  # noqa: E402
 
+from fhevm.pytest_plugin import free_port_range  # noqa: E402
 from node.decryption import kms_config  # noqa: E402
 from node.kms import client as kms_client  # noqa: E402
 
@@ -39,21 +38,8 @@ CLIENT_KEY_MARK = b'"kind": "client"'  # header of a tfhe client key file
 PARAMS = {"FHEVM_NODE_KEY_PARAMS": "INSECURE_TEST_PARAMS"}
 
 
-def free_base(n: int = 4) -> int:
-    for _ in range(100):
-        base = random.randrange(20000, 60000)
-        try:
-            for p in range(base, base + n):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", p))
-            return base
-        except OSError:
-            continue
-    raise RuntimeError("no free port range")
-
-
 def keygen(data: Path, *extra: str, base: int | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, **PARAMS, "FHEVM_NODE_KMS_BASE_PORT": str(base or free_base())}
+    env = {**os.environ, **PARAMS, "FHEVM_NODE_KMS_BASE_PORT": str(base or free_port_range())}
     out = subprocess.run([sys.executable, "-m", "node", "keygen", "--backend", "tfhe",
                           "--data-dir", str(data), *extra], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=300)
