@@ -62,7 +62,7 @@ def _blind_rotation_noise(ck, sk, count: int, chunk: int) -> float:
 def test_bootstrap_noise(default_keys):
     """The batched (lockstep) blind rotation against the formula with its FFT term."""
     ck, sk = default_keys
-    measured = _blind_rotation_noise(ck, sk, count=16, chunk=8)
+    measured = _blind_rotation_noise(ck, sk, count=32, chunk=8)
     expected = noise.bootstrap(ck.params)
     assert abs(measured / expected - 1) < 0.2, (np.log2(measured), np.log2(expected))
 
@@ -71,7 +71,7 @@ def test_single_ciphertext_bootstrap_noise_within_bound(default_keys):
     """The one-ciphertext path (tfhe.core.pbs_one) uses the batched path's butterflies and
     plan, so the same formula holds to the same 20 %."""
     ck, sk = default_keys
-    measured = _blind_rotation_noise(ck, sk, count=8, chunk=1)
+    measured = _blind_rotation_noise(ck, sk, count=32, chunk=1)
     expected = noise.bootstrap(ck.params)
     assert abs(measured / expected - 1) < 0.2, (np.log2(measured), np.log2(expected))
 

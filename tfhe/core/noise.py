@@ -45,8 +45,10 @@ def modulus_switch_added(params: Parameters) -> float:
     return per_coef * (1.0 + params.lwe_dimension / 4.0)
 
 
-# log2 constant of the FFT rounding model, fitted by measuring our FFT (tfhe-rs's is -2.6)
-FFT_LOG2_CONSTANT = -3.5
+# log2 constant of the FFT rounding model, fitted by measuring our FFT on ten fresh DEFAULT
+# keys (batched and single-ciphertext paths, 2026-11-21). tfhe-rs's is -2.6; with it the
+# DEFAULT noise budget still meets 2^-128, so the fit is not what the failure bound rests on.
+FFT_LOG2_CONSTANT = -3.8
 
 
 def fft_external_product(params: Parameters) -> float:
