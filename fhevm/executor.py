@@ -1,7 +1,8 @@
 """The FHE executor precompile at 0xe3a9...dD24: IFHEVMExecutor of @fhevm/solidity.
 
 Each call checks its calldata, the handles' types and chain id, and the caller's ACL
-permission on every encrypted operand; meters HCU (and gas); computes with the backend;
+permission on every encrypted operand; meters HCU (and gas); computes with the backend
+(or, on a concurrent backend, records the operation for the block's graph: fhevm.deferred);
 stores the result under a fresh random handle; and grants the caller transient access.
 Any failure reverts with a reason. Each successful call emits its FHEEvents event (the
 declarations of @fhevm/host-contracts 0.10.0, from this address, with the same topics
@@ -17,6 +18,7 @@ from typing import Any
 from fhevm import acl, addresses, hcu
 from fhevm.abi import Revert
 from fhevm.backends.base import COMPARISONS, Backend, BackendError, Ciphertext
+from fhevm.deferred import Pending
 from fhevm.handles import HandleError, fresh_computed, unpack
 from fhevm.precompile import CallContext, Event, Precompile, method, slot
 from fhevm.types import ARITH, BITWISE, EQUALITY, SHIFTS, SOLIDITY_ENUM_SIZE, FheType, parse_type
@@ -122,8 +124,9 @@ class ExecutorPrecompile(Precompile):
 
     def _operand(
         self, ctx: CallContext, handle: bytes, types: frozenset | set | None = None
-    ) -> tuple[FheType, Ciphertext]:
-        """Type-check, permission-check and load one encrypted operand."""
+    ) -> tuple[FheType, Ciphertext | Pending]:
+        """Type-check, permission-check and load one encrypted operand (a result of this
+        block may still be a deferred `Pending`)."""
         try:
             info = unpack(handle)
         except HandleError as exc:
@@ -143,6 +146,10 @@ class ExecutorPrecompile(Precompile):
         blob = ctx.state.get_ciphertext_blob(handle)
         if blob is None:
             raise Revert(f"{self.name}: ciphertext of {_hex(handle)} is missing from the store")
+        if isinstance(blob, Pending):
+            if blob.fhe_type != info.fhe_type:
+                raise Revert(f"{self.name}: stored ciphertext of {_hex(handle)} has the wrong type")
+            return info.fhe_type, blob
         try:
             ct = self.backend.deserialize(blob)
         except BackendError:
@@ -157,12 +164,13 @@ class ExecutorPrecompile(Precompile):
         fhe_type: FheType,
         cost: int | None,
         operands: Sequence[bytes],
-        compute: Callable[[], Ciphertext],
+        compute: tuple[Callable[..., Ciphertext], Sequence[Any]],
         event: Event,
         args: Sequence[Any],
         depth_cost: int | None = None,
     ) -> bytes:
-        """Meter, compute, store under a fresh handle, grant the caller transient use, and
+        """Meter, compute `fn(*fn_args)` (= `compute`; deferred to the block's seal when the
+        runtime defers), store under a fresh handle, grant the caller transient use, and
         emit `event` (caller, *args, result)."""
         if cost is None:
             raise Revert(f"UnsupportedType: {fhe_type.name} for this operation")
@@ -173,15 +181,20 @@ class ExecutorPrecompile(Precompile):
         # wastes a computation; if the computation fails, the frame's revert drops the log.
         ctx.charge(GAS_NEW_HANDLE + acl.GAS_TRANSIENT, "new handle")
         ctx.emit(event, ctx.sender, *args, handle)
-        ct = compute()
+        fn, fn_args = compute
+        if self.runtime.defers():
+            self._store(ctx, handle, Pending(fhe_type, fn, fn_args))
+            return handle
+        ct = fn(*fn_args)
         if self.backend.type_of(ct) != fhe_type:
             raise Revert(f"{self.name}: backend returned the wrong type")
         self._store(ctx, handle, ct)
         return handle
 
-    def _store(self, ctx: CallContext, handle: bytes, ct: Ciphertext) -> None:
+    def _store(self, ctx: CallContext, handle: bytes, ct: Ciphertext | Pending) -> None:
         ctx.sstore(EXECUTOR, slot(_EXISTS, handle), 1)
-        ctx.state.fhevm_blobs.put(handle, self.backend.serialize(ct))
+        blob = ct if isinstance(ct, Pending) else self.backend.serialize(ct)
+        ctx.state.fhevm_blobs.put(handle, blob)
         acl.grant_transient(ctx, handle, ctx.sender, charge=False)
 
     # --- binary and unary operators ----------------------------------------------------
@@ -207,7 +220,7 @@ class ExecutorPrecompile(Precompile):
             operands.append(rhs)
         out = FheType.Bool if op in COMPARISONS else t
         cost = hcu.binary_cost(op, t, scalar)
-        compute = lambda: self.backend.binary(op, a, b)  # noqa: E731
+        compute = (self.backend.binary, (op, a, b))
         return self._result(ctx, out, cost, operands, compute, event, (lhs, rhs, scalar_byte))
 
     def _unary(
@@ -215,7 +228,7 @@ class ExecutorPrecompile(Precompile):
     ) -> bytes:
         t, a = self._operand(ctx, handle, types)
         cost = hcu.unary_cost(op, t)
-        compute = lambda: self.backend.unary(op, a)  # noqa: E731
+        compute = (self.backend.unary, (op, a))
         return self._result(ctx, t, cost, [handle], compute, event, (handle,))
 
     fheAdd = _binary_method("fheAdd", "add")
@@ -262,7 +275,7 @@ class ExecutorPrecompile(Precompile):
             raise Revert(f"IncompatibleTypes: {t.name} and {t_f.name}")
         cost = hcu.unary_cost("select", t)
         operands = [control, if_true, if_false]
-        compute = lambda: self.backend.select(c, a, b)  # noqa: E731
+        compute = (self.backend.select, (c, a, b))
         args = (control, if_true, if_false)
         return self._result(ctx, t, cost, operands, compute, EVENTS["FheIfThenElse"], args)
 
@@ -275,7 +288,7 @@ class ExecutorPrecompile(Precompile):
         if to_type == t:
             raise Revert("InvalidType: cast to the same type")
         cost = hcu.unary_cost("cast", to_type)
-        compute = lambda: self.backend.cast(a, to_type)  # noqa: E731
+        compute = (self.backend.cast, (a, to_type))
         return self._result(ctx, to_type, cost, [ct], compute, EVENTS["Cast"], (ct, to_code))
 
     @method("trivialEncrypt(uint256,uint8)", ["bytes32"])
@@ -284,7 +297,7 @@ class ExecutorPrecompile(Precompile):
         if t not in EQUALITY:
             raise Revert(f"UnsupportedType: cannot encrypt {t.name}")
         cost = hcu.unary_cost("trivialEncrypt", t)
-        compute = lambda: self.backend.trivial_encrypt(value, t)  # noqa: E731
+        compute = (self.backend.trivial_encrypt, (value, t))
         return self._result(ctx, t, cost, [], compute, EVENTS["TrivialEncrypt"], (value, to_code))
 
     @method("fheRand(uint8)", ["bytes32"])
@@ -294,7 +307,7 @@ class ExecutorPrecompile(Precompile):
             raise Revert(f"UnsupportedType: no random {t.name}")
         seed = secrets.token_bytes(RAND_SEED_BYTES)
         cost = hcu.unary_cost("rand", t)
-        compute = lambda: self.backend.rand(t, seed)  # noqa: E731
+        compute = (self.backend.rand, (t, seed))
         return self._result(ctx, t, cost, [], compute, EVENTS["FheRand"], (code, seed))
 
     @method("fheRandBounded(uint256,uint8)", ["bytes32"])
@@ -308,11 +321,13 @@ class ExecutorPrecompile(Precompile):
             raise Revert("UpperBoundAboveMaxTypeValue")
         seed = secrets.token_bytes(RAND_SEED_BYTES)
         cost = hcu.unary_cost("randBounded", t)
-        compute = lambda: self.backend.rand(t, seed, bound)  # noqa: E731
+        compute = (self.backend.rand, (t, seed, bound))
         args = (bound, code, seed)
         return self._result(ctx, t, cost, [], compute, EVENTS["FheRandBounded"], args)
 
-    def _list(self, ctx: CallContext, handles: Sequence[bytes], t: FheType) -> list[Ciphertext]:
+    def _list(
+        self, ctx: CallContext, handles: Sequence[bytes], t: FheType
+    ) -> list[Ciphertext | Pending]:
         if len(handles) > MAX_LIST:
             raise Revert(f"{self.name}: at most {MAX_LIST} handles per list")
         cts = []
@@ -330,7 +345,7 @@ class ExecutorPrecompile(Precompile):
             raise Revert(f"UnsupportedType: cannot sum {t.name}")
         cts = self._list(ctx, values, t)
         total, depth = hcu.sum_cost(t, len(cts))  # type: ignore[misc]
-        compute = lambda: self.backend.sum(cts, t)  # noqa: E731
+        compute = (self.backend.sum, (cts, t))
         event, args = EVENTS["FheSum"], (list(values), code)
         return self._result(ctx, t, total, list(values), compute, event, args, depth)
 
@@ -344,7 +359,7 @@ class ExecutorPrecompile(Precompile):
             raise Revert(f"IncompatibleTypes: {t_v.name} is not {t.name}")
         cts = self._list(ctx, values, t)
         total, depth = hcu.is_in_cost(t, len(cts))  # type: ignore[misc]
-        compute = lambda: self.backend.is_in(v, cts)  # noqa: E731
+        compute = (self.backend.is_in, (v, cts))
         operands = [value, *values]
         event, args = EVENTS["FheIsIn"], (value, list(values), code)
         return self._result(ctx, FheType.Bool, total, operands, compute, event, args, depth)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -18,6 +19,7 @@ from fhevm.acl import AclPrecompile
 from fhevm.backends import Backend, Ciphertext, make_backend
 from fhevm.backends.symbolic import SymbolicBackend
 from fhevm.config import FhevmConfig
+from fhevm.deferred import Pending, evaluate
 from fhevm.executor import ExecutorPrecompile
 from fhevm.precompile import Precompile
 from fhevm.state import FhevmState
@@ -38,10 +40,20 @@ class FhevmRuntime:
         blob_db: MutableMapping[bytes, bytes] | None = None,
         config: FhevmConfig | None = None,
         keys: Mapping[str, bytes] | None = None,
+        defer: bool | None = None,
     ) -> None:
-        """`keys`: network key files as bytes, needed by backend="tfhe" (see make_backend)."""
+        """`keys`: network key files as bytes, needed by backend="tfhe" (see make_backend).
+        `defer`: compute each block's FHE operations as a graph when the block is sealed
+        (fhevm.deferred); by default when the backend can run operations concurrently."""
         self._backend: Backend = (
             make_backend(backend, keys) if isinstance(backend, str) else backend
+        )
+        workers = max(1, int(getattr(self._backend, "concurrency", 1)))
+        self._defer = workers > 1 if defer is None else defer
+        self._pool = (
+            ThreadPoolExecutor(workers, thread_name_prefix="fhevm-fhe")
+            if self._defer and workers > 1
+            else None
         )
         self._symbolic = SymbolicBackend(self._backend)
         self.chain_id = chain_id
@@ -57,6 +69,23 @@ class FhevmRuntime:
     def backend(self) -> Backend:
         """The FHE backend; the symbolic one inside `simulating()` (this thread only)."""
         return self._symbolic if _SIMULATING.get() else self._backend
+
+    def defers(self) -> bool:
+        """Whether the executor records results as `Pending` nodes (never while simulating:
+        the symbolic backend has nothing to defer)."""
+        return self._defer and not _SIMULATING.get()
+
+    def seal(self, blobs: Mapping[bytes, bytes | Pending]) -> dict[bytes, bytes]:
+        """Blobs of a State being persisted, with every deferred result computed (independent
+        ones concurrently) and serialised. Raises BackendError if a computation fails."""
+        pending = [v for v in blobs.values() if isinstance(v, Pending)]
+        if not pending:
+            return dict(blobs)  # type: ignore[arg-type]
+        evaluate(pending, self._backend.type_of, self._pool)
+        return {
+            h: self._backend.serialize(v.value) if isinstance(v, Pending) else v
+            for h, v in blobs.items()
+        }
 
     @contextmanager
     def simulating(self) -> Iterator[None]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from eth.vm.forks.prague.state import PragueState
 
+from fhevm.deferred import Pending
 from fhevm.store import JournaledBlobs
 
 if TYPE_CHECKING:
@@ -25,8 +26,9 @@ class FhevmState(PragueState):
             self._fhevm_blobs = JournaledBlobs()
         return self._fhevm_blobs
 
-    def get_ciphertext_blob(self, handle: bytes) -> bytes | None:
-        """Blob for `handle` as this State sees it: own overlay first, then the runtime."""
+    def get_ciphertext_blob(self, handle: bytes) -> bytes | Pending | None:
+        """Blob for `handle` as this State sees it: own overlay first (where a result of
+        this block may still be a deferred `Pending`), then the runtime."""
         blob = self.fhevm_blobs.get(handle)
         if blob is None and self.fhevm_runtime is not None:
             blob = self.fhevm_runtime.store.get(handle)
@@ -50,8 +52,11 @@ class FhevmState(PragueState):
         self.fhevm_blobs.flatten()
 
     def persist(self) -> Any:
-        witness = super().persist()
+        # deferred results are computed first: if one fails, nothing has been persisted
         blobs = self.fhevm_blobs.drain()
+        if blobs and self.fhevm_runtime is not None:
+            blobs = self.fhevm_runtime.seal(blobs)
+        witness = super().persist()
         if blobs and self.fhevm_runtime is not None:
             self.fhevm_runtime.store.adopt(blobs)
         return witness

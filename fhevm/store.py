@@ -13,20 +13,25 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, MutableMapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fhevm.deferred import Pending
 
 
 class JournaledBlobs:
-    """handle -> blob for one State, with nested checkpoints."""
+    """handle -> blob for one State, with nested checkpoints. A value may also be a
+    deferred result (fhevm.deferred.Pending) until the State is persisted."""
 
     def __init__(self) -> None:
-        self._blobs: dict[bytes, bytes] = {}
+        self._blobs: dict[bytes, bytes | Pending] = {}
         # One entry per open checkpoint: (checkpoint id, handles added since it opened).
         self._journal: list[tuple[object, list[bytes]]] = []
 
-    def get(self, handle: bytes) -> bytes | None:
+    def get(self, handle: bytes) -> bytes | Pending | None:
         return self._blobs.get(handle)
 
-    def put(self, handle: bytes, blob: bytes) -> None:
+    def put(self, handle: bytes, blob: bytes | Pending) -> None:
         if handle in self._blobs:
             return
         self._blobs[handle] = blob
@@ -66,7 +71,7 @@ class JournaledBlobs:
         """Make every change final (py-evm's `lock_changes`, between transactions)."""
         self._journal.clear()
 
-    def drain(self) -> dict[bytes, bytes]:
+    def drain(self) -> dict[bytes, bytes | Pending]:
         """Take all blobs out (on persist) and start empty."""
         blobs, self._blobs = self._blobs, {}
         self._journal.clear()

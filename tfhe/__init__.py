@@ -5,6 +5,7 @@ keyswitch, bootstrap), `tfhe.shortint` (2-bit message + 2-bit carry blocks, look
 tables), `tfhe.keys` (ClientKey, ServerKey, files).
 """
 
+from .core.threads import concurrent_calls_safe
 from .keys import (
     ClientKey,
     CompressedServerKey,
@@ -24,6 +25,7 @@ __all__ = [
     "PARAMETER_SETS_BY_NAME",
     "Parameters",
     "ServerKey",
+    "concurrent_calls_safe",
     "generate_keys",
     "load_or_generate",
 ]

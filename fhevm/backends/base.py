@@ -36,6 +36,10 @@ class Backend(Protocol):
     """Operations on encrypted integers, all with wrap-around unsigned semantics."""
 
     name: str
+    #: How many operations may usefully run at once. Above 1 the runtime defers results
+    #: and computes a block's operations as a graph (fhevm.deferred); 1 computes each when
+    #: the contract asks for it (cheap backends: deferral would only add overhead).
+    concurrency: int
 
     def type_of(self, ct: Ciphertext) -> FheType: ...
 

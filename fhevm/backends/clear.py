@@ -71,6 +71,7 @@ class ClearBackend:
     """Backend whose ciphertexts are (type, value) pairs."""
 
     name = "clear"
+    concurrency = 1  # microseconds per operation: nothing to gain from a graph
 
     def __init__(self) -> None:
         # fheRand seeds are public (the executor's FheRand events carry them, as Zama's do):

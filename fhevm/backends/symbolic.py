@@ -34,6 +34,7 @@ class SymbolicBackend:
     """Same types and errors as `inner`, no values; cannot encrypt or decrypt."""
 
     name = "symbolic"
+    concurrency = 1
 
     def __init__(self, inner: Backend) -> None:
         self.inner = inner

@@ -7,6 +7,7 @@ even the node learns them.
 
 from __future__ import annotations
 
+import os
 import struct
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -16,6 +17,7 @@ import numpy as np
 
 from fhevm.backends.base import BINARY_OPS, COMPARISONS, BackendError
 from fhevm.types import FheType, parse_type
+from tfhe import concurrent_calls_safe
 from tfhe.integer import IntegerClientKey, IntegerServerKey, RadixCiphertext, blocks_for_bits
 from tfhe.keys import ClientKey, ServerKey
 from tfhe.shortint import Ciphertext
@@ -42,6 +44,9 @@ class TfheBackend:
         self.server = IntegerServerKey(server_key)
         self.client = None if client_key is None else IntegerClientKey(client_key)
         self._lwe_size = self.server.params.big_lwe_dimension + 1
+        # bootstraps release the GIL: independent operations on separate threads use
+        # separate cores, where Numba's threading layer allows concurrent callers
+        self.concurrency = (os.cpu_count() or 1) if concurrent_calls_safe() else 1
 
     @classmethod
     def from_key_blobs(cls, keys: Mapping[str, bytes]) -> TfheBackend:

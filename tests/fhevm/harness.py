@@ -101,7 +101,11 @@ class Devnet:
     """A chain that mines every transaction immediately and commits its ciphertexts."""
 
     def __init__(
-        self, backend: str | Backend = "clear", n_kms: int = 4, n_coprocessors: int = 1
+        self,
+        backend: str | Backend = "clear",
+        n_kms: int = 4,
+        n_coprocessors: int = 1,
+        defer: bool | None = None,
     ) -> None:
         if backend == "tfhe":
             backend = tfhe_test_backend()
@@ -118,7 +122,7 @@ class Devnet:
             owner=addr(self.owner_key),
         )
         self.blob_db: dict[bytes, bytes] = {}
-        self.rt = FhevmRuntime(backend, CHAIN_ID, self.blob_db, self.config)
+        self.rt = FhevmRuntime(backend, CHAIN_ID, self.blob_db, self.config, defer=defer)
         chain_class = MiningChain.configure(
             __name__="FhevmTestChain",
             vm_configuration=((0, self.rt.vm_class()),),

@@ -373,7 +373,7 @@ def _ks_pbs_chunk(cts: np.ndarray, lut_index: np.ndarray, luts: np.ndarray, ksk:
     return acc
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def ks_pbs_batch(cts: np.ndarray, lut_index: np.ndarray, luts: np.ndarray, ksk: np.ndarray,
                  ks_base_log: int, ks_level: int, bsk: np.ndarray, plan: np.ndarray,
                  pbs_base_log: int, pbs_level: int, chunk: int, out: np.ndarray) -> None:
@@ -408,7 +408,7 @@ def _extract_many(acc: np.ndarray, stride: int, count: int, out: np.ndarray) -> 
         sample_extract_into(shifted, out[j])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def ks_pbs_many_batch(cts: np.ndarray, lut_index: np.ndarray, luts: np.ndarray,
                       ksk: np.ndarray, ks_base_log: int, ks_level: int, bsk: np.ndarray,
                       plan: np.ndarray, pbs_base_log: int, pbs_level: int, chunk: int,
@@ -429,7 +429,7 @@ def ks_pbs_many_batch(cts: np.ndarray, lut_index: np.ndarray, luts: np.ndarray,
             _extract_many(np.ascontiguousarray(acc[:, :, b]), stride, count, out[lo + b])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def blind_rotate_batch(smalls: np.ndarray, lut_index: np.ndarray, luts: np.ndarray,
                        bsk: np.ndarray, plan: np.ndarray, base_log: int, level: int,
                        chunk: int, out: np.ndarray) -> None:

@@ -25,6 +25,7 @@ when an operation needs them cleaner.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 
@@ -155,6 +156,9 @@ class CostModel:
 
 
 _COST_MODELS: dict[str, CostModel] = {}
+# operations may run from several threads at once (fhevm evaluates a block's operations
+# as a graph): the first to need the model times it, the others wait for it
+_COST_MODELS_LOCK = threading.Lock()
 
 
 class IntegerServerKey:
@@ -194,11 +198,12 @@ class IntegerServerKey:
     def cost_model(self) -> CostModel:
         """The measured batch costs ("auto" choices); timed once per parameter set."""
         if self._cost_model is None:
-            model = _COST_MODELS.get(self.params.name)
-            if model is None or model.threads != numba.get_num_threads():
-                model = CostModel()
-                model.calibrate(self.shortint)
-                _COST_MODELS[self.params.name] = model
+            with _COST_MODELS_LOCK:
+                model = _COST_MODELS.get(self.params.name)
+                if model is None or model.threads != numba.get_num_threads():
+                    model = CostModel()
+                    model.calibrate(self.shortint)
+                    _COST_MODELS[self.params.name] = model
             self._cost_model = model
         return self._cost_model
 
