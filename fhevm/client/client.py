@@ -247,8 +247,8 @@ def parse_public_result(info: NodeInfo, handles: list[bytes], result: Any) -> Pu
     proof = _from_hex(result.get("decryptionProof"), "decryptionProof")
     if len(clear) < 32 * len(handles):
         raise DecryptionError("the node sent fewer cleartexts than handles")
-    if info.kms.signers:
-        verify_decryption_proof(info.kms, handles, clear, proof)
+    kms.require_signers(info.kms)
+    verify_decryption_proof(info.kms, handles, clear, proof)
     values = [typed_for(h, int.from_bytes(clear[32 * i:32 * i + 32], "big"))
               for i, h in enumerate(handles)]
     return PublicDecryption(values, clear, proof)

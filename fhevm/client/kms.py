@@ -72,7 +72,7 @@ class KmsInfo:
     chain_id: int  # host chain: domain of the user's request
     gateway_chain_id: int = addresses.GATEWAY_CHAIN_ID  # domain of KMS signatures
     decryption_contract: str = to_checksum_address(addresses.DECRYPTION_VERIFYING_CONTRACT)
-    signers: tuple[str, ...] = ()  # party 1..n; empty: answers' signatures are not checked
+    signers: tuple[str, ...] = ()  # party 1..n; empty: no answer can be trusted (refused)
     threshold: int = 0  # t
     parties: int = 1  # n
     extra: dict = field(default_factory=dict)
@@ -213,8 +213,10 @@ def _type_bits(handle: bytes) -> int:
 
 def open_user_answers(info: KmsInfo, request: dict, secret: X25519PrivateKey,
                       answers: Sequence[dict]) -> list[int]:
-    """Check each answer's signature (when the signers are known), open its sealed share,
-    and reconstruct the cleartexts (integers, in the request's order)."""
+    """Check each answer's signature, open its sealed share, and reconstruct the cleartexts
+    (integers, in the request's order). Without known signers nothing is accepted: an
+    unsigned share could come from anyone between the client and the parties."""
+    require_signers(info)
     handles = [_bytes(p["handle"]) for p in request["handleContractPairs"]]
     public_key = _bytes(request["publicKey"])
     extra = _bytes(request["extraData"])
@@ -232,14 +234,13 @@ def open_user_answers(info: KmsInfo, request: dict, secret: X25519PrivateKey,
             continue
         if index in opened:
             continue
-        if info.signers:
-            if not 1 <= index <= len(info.signers):
-                reasons.append(f"answer from unknown party {index}")
-                continue
-            digest = user_response_digest(domain, public_key, handles, sealed, extra)
-            if recover(digest, sig) != info.signers[index - 1]:
-                reasons.append(f"party {index}: signature is not the party's")
-                continue
+        if not 1 <= index <= len(info.signers):
+            reasons.append(f"answer from unknown party {index}")
+            continue
+        digest = user_response_digest(domain, public_key, handles, sealed, extra)
+        if recover(digest, sig) != info.signers[index - 1]:
+            reasons.append(f"party {index}: signature is not the party's")
+            continue
         try:
             payload = json.loads(decrypt_share(secret, sealed,
                                                session + index.to_bytes(4, "big")))
@@ -254,6 +255,12 @@ def open_user_answers(info: KmsInfo, request: dict, secret: X25519PrivateKey,
     if not opened:
         raise DecryptionError("no valid answer: " + "; ".join(reasons or ["none received"]))
     return _combine(info, handles, opened)
+
+
+def require_signers(info: KmsInfo) -> None:
+    if not info.signers:
+        raise DecryptionError("no KMS signers are known (the node's fhevm_nodeInfo names none), "
+                              "so no decryption answer can be authenticated")
 
 
 def _well_formed(groups: object, count: int) -> bool:

@@ -182,6 +182,24 @@ def test_node_info_and_results():
                                        "decryptionProof": "0x" + bad.hex()})
 
 
+def test_without_known_signers_no_answer_is_accepted():
+    """A node that names no KMS signers gets no trust: correctly sealed shares and a public
+    result are refused, since nothing proves the parties produced them."""
+    from dataclasses import replace
+
+    user = Account.create()
+    req, body = signed_request(user, [(handle(5), CONTRACT)])
+    unsigned = replace(INFO, signers=())
+    with pytest.raises(DecryptionError, match="no KMS signers"):
+        ckms.open_user_answers(unsigned, body, req.secret, answers_for(body, [42]))
+    info = parse_node_info({"chainId": 31337, "kms": {"n": N, "t": T}})
+    hs = [handle(5)]
+    clear = messages.encode_cleartexts([99])
+    with pytest.raises(DecryptionError, match="no KMS signers"):
+        parse_public_result(info, hs, {"cleartexts": "0x" + clear.hex(),
+                                       "decryptionProof": "0x00"})
+
+
 def test_builder_checks_values_and_size():
     b = _Builder(CONTRACT, CONTRACT, 2048)
     b.add_bool(True).add8(255).add_address("0x" + "11" * 20).add256(2**256 - 1)
