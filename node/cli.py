@@ -30,7 +30,8 @@ development only). With --backend clear there are no FHE keys: the node is a "mo
 (like Zama's hardhat mock) that decrypts itself and signs with generated devnet KMS keys,
 so the same on-chain signature checks run. JSON-RPC: fhevm_nodeInfo, fhevm_getPublicKey,
 fhevm_uploadInputs, fhevm_getCiphertext, fhevm_getSquashedCiphertext (the node squashes
-once for the KMS parties), fhevm_publicDecrypt, fhevm_userDecrypt. The relayer
+once for the KMS parties, and squashes handles made publicly decryptable as soon as their
+block is mined), fhevm_publicDecrypt, fhevm_userDecrypt. The relayer
 (node.relayer) answers FHE.requestDecryption with callback transactions (--no-relayer).
 """
 
@@ -193,6 +194,12 @@ def start(args: argparse.Namespace) -> None:
 
         local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
         parties = await start_kms(devnet, f"http://{local}:{args.port}")
+        presquash = None
+        if args.backend == "tfhe" and devnet.runtime.fhe_enabled:
+            from node.kms.presquash import Presquasher
+
+            presquash = Presquasher(server.fhevm.squasher, loop)
+            devnet.listeners.append(presquash.on_block)
         relayer = None
         if not args.no_relayer and devnet.runtime.fhe_enabled:
             from node.relayer import Relayer
@@ -206,6 +213,8 @@ def start(args: argparse.Namespace) -> None:
         try:
             await stop.wait()
         finally:
+            if presquash is not None:
+                devnet.listeners.remove(presquash.on_block)
             if relayer is not None:
                 devnet.listeners.remove(relayer.on_block)
                 await relayer.stop()

@@ -64,7 +64,8 @@ class RpcServer:
         self.table["personal_sign"] = self.methods.personal_sign
         from node.rpc.fhevm_methods import FhevmMethods  # inputs, decryption, node info
 
-        self.table.update(FhevmMethods(devnet, lambda m, p: self.dispatch(m, p, None)).table())
+        self.fhevm = FhevmMethods(devnet, lambda m, p: self.dispatch(m, p, None))
+        self.table.update(self.fhevm.table())
         self.subs: dict[str, tuple[web.WebSocketResponse, str, dict | None]] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
         self._miner: asyncio.Task | None = None

@@ -76,3 +76,36 @@ def test_public_and_user_decryption_on_chain(chain) -> None:
     out = net.call(KMS, call_data(VERIFY, [h_pub], forged, pub.proof))
     assert not out.success and "KMSInvalidSigner" in out.reason
     assert launch.party_urls(cfg)  # ports 0..3 here: parties bound to ephemeral ports
+
+
+def test_public_handles_are_squashed_when_their_block_is_mined(chain) -> None:
+    """node.kms.presquash: the handles of a block's AllowedForDecryption events (and only
+    those) are squashed in the background, so a later public decryption finds them ready."""
+    import threading
+    from types import SimpleNamespace
+
+    from node.kms.presquash import Presquasher, public_handles
+
+    net, _, _, squasher = chain
+    h_pub = net.handle("fheRand(uint8)", int(FheType.Uint16))
+    h_other = net.handle("fheRand(uint8)", int(FheType.Uint8))
+    out = net.send(net.probe, call_data("exec(address,bytes)", ACL,
+                                        call_data("allowForDecryption(bytes32[])", [h_pub])))
+    assert out.success, out.reason
+    assert public_handles(out.logs) == [h_pub]
+    calls = squasher.squash_calls
+    block = SimpleNamespace(txs=[SimpleNamespace(logs=out.logs)])
+
+    async def go() -> None:
+        pre = Presquasher(lambda: squasher, asyncio.get_running_loop())
+        writer = threading.Thread(target=pre.on_block, args=(block,))  # as the writer thread
+        writer.start()
+        writer.join()
+        for _ in range(600):
+            if squasher.cached(h_pub) is not None:
+                return
+            await asyncio.sleep(0.1)
+
+    asyncio.run(go())
+    assert squasher.cached(h_pub) is not None and squasher.cached(h_other) is None
+    assert squasher.squash_calls == calls + 1
