@@ -30,12 +30,18 @@ from .params import load_squash_key, squash_parameters
 
 MAX_BATCH_LWES = 256  # blocks per squash call (a call's buffers grow with it)
 MAX_CACHED_LWES = 2048  # ~64 KiB each on SQUASH (4097 x 16 bytes): ~130 MiB at most
+MAX_PENDING_BLOCKS = 2048  # radix blocks waiting or running (~70 s of work on 2 cores)
 
 GetBlob = Callable[[bytes], "bytes | None"]
 
 
 class SquashError(RuntimeError):
     """A ciphertext could not be squashed (bad blob, or keys that do not match)."""
+
+
+class SquashBusy(SquashError):
+    """The backlog is full: anyone may ask for any handle, so the work queued is bounded
+    and a request beyond it is refused at once (to be retried) rather than queued."""
 
 
 @dataclass(frozen=True)
@@ -63,12 +69,15 @@ class Squasher:
 
     def __init__(self, kms_dir: str | Path, cfg: PublicConfig, get_blob: GetBlob,
                  max_cached_lwes: int = MAX_CACHED_LWES,
-                 max_batch_lwes: int = MAX_BATCH_LWES, keys: tuple | None = None) -> None:
+                 max_batch_lwes: int = MAX_BATCH_LWES, keys: tuple | None = None,
+                 max_pending_blocks: int = MAX_PENDING_BLOCKS) -> None:
         """keys: (ksk, SquashKey) already in memory (tests), else loaded from kms_dir on
         first use (memory-mapped: the key's pages are shared, not copied)."""
         self.public = Path(kms_dir) / "public"
         self.cfg, self.get_blob = cfg, get_blob
         self.max_cached, self.max_batch = max_cached_lwes, max_batch_lwes
+        self.max_pending = max_pending_blocks
+        self._pending_blocks: dict[bytes, int] = {}  # handle -> its radix blocks
         self._keys = keys
         self._keys_lock = threading.Lock()
         self._cache: OrderedDict[bytes, SquashedCiphertext] = OrderedDict()
@@ -130,6 +139,12 @@ class Squasher:
                 raise SquashError(f"ciphertext of 0x{h.hex()} is not of the handle's type")
             todo.append((h, ct))
         if todo:
+            queued = sum(self._pending_blocks.values())
+            if queued + sum(len(ct.blocks) for _, ct in todo) > self.max_pending:
+                raise SquashBusy(f"the squasher has {queued} blocks queued (at most "
+                                 f"{self.max_pending}); retry later")
+            for h, ct in todo:
+                self._pending_blocks[h] = len(ct.blocks)
             futures = {h: loop.create_future() for h, _ in todo}
             self._pending.update(futures)
             task = asyncio.create_task(self._run(todo, futures))
@@ -153,12 +168,14 @@ class Squasher:
                 for (h, _), sc in zip(batch, results, strict=True):
                     self._remember(h, sc)
                     self._pending.pop(h, None)
+                    self._pending_blocks.pop(h, None)
                     futures[h].set_result(sc)
         except Exception as exc:  # every waiter learns why, the next request retries
             err = exc if isinstance(exc, SquashError) else SquashError(
                 f"squash failed: {type(exc).__name__}: {exc}")
             for h, f in futures.items():
                 self._pending.pop(h, None)
+                self._pending_blocks.pop(h, None)
                 if not f.done():
                     f.set_exception(err)
                     f.exception()  # retrieved: no "never retrieved" warning without waiters

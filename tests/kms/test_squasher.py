@@ -16,7 +16,7 @@ from fhevm.client import opening
 from node.kms import squashing
 from node.kms.params import INSECURE_SQUASH_TEST_PARAMS, load_squash_key, squash_parameters
 from node.kms.party import NodeSource
-from node.kms.squasher import Squasher, SquashError
+from node.kms.squasher import SquashBusy, Squasher, SquashError
 from tfhe import INSECURE_TEST_PARAMS, generate_keys
 from tfhe.core import squash as sq
 from tfhe.core.csprng import Csprng
@@ -98,6 +98,28 @@ def test_cache_is_bounded_and_batches_are_split(keys) -> None:
     assert s.cached(h16) is None and s.cached(h64) is not None  # oldest evicted
     asyncio.run(s.squashed([h16]))
     assert s.squash_calls == 3
+
+
+def test_backlog_is_bounded(keys) -> None:
+    """Work queued for handles anyone may name is bounded: beyond it a request is refused at
+    once (SquashBusy), a request for a handle already queued still waits for it, and the
+    backlog frees up as squashes finish."""
+    ck, sk, _, key = keys
+    blobs, _ = _blobs(ck, sk, {64: 5, 16: 6})  # 32 + 8 blocks
+    h64, h16 = blobs
+    s = Squasher("/nonexistent", Cfg(), blobs.get, max_pending_blocks=32, keys=(sk.ksk, key))
+
+    async def go():
+        first = asyncio.create_task(s.squashed([h64]))
+        await asyncio.sleep(0)  # the first request has queued its 32 blocks
+        with pytest.raises(SquashBusy, match="32 blocks queued"):
+            await s.squashed([h16])
+        same = await s.squashed([h64])  # already queued: shares the task, no new work
+        return (await first)[0], same[0]
+
+    a, b = asyncio.run(go())
+    assert a is b and s.squash_calls == 1
+    assert asyncio.run(s.squashed([h16]))[0] is not None  # the backlog is free again
 
 
 def test_bad_blob_and_failing_squash_are_errors_not_hangs(keys) -> None:
