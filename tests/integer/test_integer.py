@@ -435,3 +435,16 @@ def test_default_parameters_sample(default, width):
     if width == 64:
         assert len(blob) <= 2048  # a stored euint64 is at most 2 KB
     assert d(server.from_bytes(blob)) == x
+
+
+def test_default_comparisons_through_the_signed_tree(default):
+    """The fan-in-four sign tree bootstraps negative sums with the padding bit set: on
+    DEFAULT, pairs whose first difference is high, low, in the middle, or absent."""
+    client, server = default
+    top = 1 << 63
+    pairs = [(5, 5), (top, top - 1), (top - 1, top), (0x1234 << 20, 0x1235 << 20), (2, 1)]
+    for x, y in pairs:
+        a, b = client.encrypt(x, 64), client.encrypt(y, 64)
+        got = [client.decrypt(getattr(server, op)(a, b)) for op in ("lt", "le", "gt", "ge")]
+        assert got == [x < y, x <= y, x > y, x >= y], (hex(x), hex(y))
+    assert client.decrypt(server.ge(client.encrypt(top, 64), top + 1)) == 0  # scalar operand

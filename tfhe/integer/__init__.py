@@ -39,7 +39,7 @@ ciphertext of another parameter set raise ValueError; compressed bytes that are 
 from another compression key raise CompressionError (a ValueError).
 
 Costs: ``server.pbs_count`` counts bootstraps. Each circuit level is one call to the
-engine's batch API (all cores busy). For FheUint64: bitwise 32, eq 42, lt 63, select 32,
+engine's batch API (all cores busy). For FheUint64: bitwise 32, eq 42, lt 43, select 32,
 add 32 (sequential carries, the default on <= 2 cores) or 107 (parallel prefix carries),
 encrypted shift 198, random 32, mul ~1800, decompression 32.
 """

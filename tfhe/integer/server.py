@@ -11,7 +11,8 @@ batch API in a single call, so every core is busy. The algorithms follow tfhe-rs
   carry: a radix-3 prefix tree, about 3.3 bootstraps per block). `add_sub_many` runs
   independent additions together (sequential chains in lockstep);
 * comparisons: sign(a_j - b_j) per block from the leveled difference, then a tree of
-  fan-in three on signs weighted 1, 2, 4 (see `_compare`);
+  fan-in four on signed signs weighted 1, 2, 4, 8, negative sums bootstrapped through the
+  negacyclic half of the table (see `_compare`);
 * equality and other reductions: sums of up to five bits through one table per level;
 * select: one table per block on 2 * (a - b + 3) + c;
 * multiplication: block products (low and high digits), column sums reduced five at a time;
@@ -76,11 +77,11 @@ def carry_plans(n: int, carry_out: bool = False) -> dict[str, list[int]]:
 
 
 def _cmp_chunks(size: int) -> list[int]:
-    """Sizes of consecutive groups of at most three (a lone one only when size is 1)."""
-    q, r = divmod(size, 3)
+    """Sizes of consecutive groups of at most four (a lone one only when size is 1)."""
+    q, r = divmod(size, 4)
     if r == 1 and q:
-        return [3] * (q - 1) + [2, 2]
-    return [3] * q + ([r] if r else [])
+        return [4] * (q - 1) + [3, 2]
+    return [4] * q + ([r] if r else [])
 
 
 def compare_tree_plan(n: int) -> list[int]:
@@ -223,6 +224,13 @@ class IntegerServerKey:
         lut = self._luts.get(key)
         if lut is None:
             lut = self._luts[key] = self.shortint.bivariate_lookup_table(f)
+        return lut  # type: ignore[return-value]
+
+    def _slut(self, key: object, f: Callable[[int], int], half: bool = False) -> LookupTable:
+        """Signed table (shortint.signed_lookup_table), cached like the others."""
+        lut = self._luts.get((key, half))
+        if lut is None:
+            lut = self._luts[(key, half)] = self.shortint.signed_lookup_table(f, half)
         return lut  # type: ignore[return-value]
 
     def _mlut(self, key: object, fs: Sequence[Callable[[int], int]]) -> ManyLookupTable:
@@ -807,13 +815,17 @@ class IntegerServerKey:
         return [r for g in self._cmp_chunks(size) for r in range(g)]
 
     def _compare(self, a: RadixCiphertext, b: Operand, pred: str) -> RadixCiphertext:
-        """Per block sign(a_j - b_j) + 1 in {0, 1, 2}, then a tree of fan-in three.
+        """Per block the sign s_j = sign(a_j - b_j) in {-1, 0, 1}, then a tree of fan-in four.
 
-        A group of g signs s_i weighted 2^i sums to S + 2^g - 1 with S = sum s_i 2^i <= 14,
-        and sign(S) is the sign of its most significant nonzero s_i: one table per group.
-        Each table writes its output already weighted for its place in the next group, so
-        the sums cost no noise beyond three nominal blocks. For 32 blocks: 32 + 11 + 4 + 2
-        + 1 = 50 bootstraps in five batches.
+        A group of g <= 4 signs weighted 2^i sums to S in [-15, 15], and sign(S) is the sign
+        of its most significant nonzero s_i. Negative values are stored as such (modulo the
+        torus), so S is bootstrapped with the padding bit set when S < 0: a table over
+        [0, 16) giving sign(m) reads -sign(m - 16) = -1 there (the negacyclic half), which is
+        exactly sign(S). Each table writes its output already weighted for its place in the
+        next group, so a sum costs the noise of four nominal blocks, within the budget of
+        five. The last table gives the predicate as +-1/2, and adding 1/2 makes it a clean
+        0/1 block (lt(-1) = 1 - lt(+1) and likewise for every predicate, as the negacyclic
+        half needs). For 32 blocks: 32 + 8 + 2 + 1 = 43 bootstraps in four batches.
         """
         self._check(a)
         self._need_int(a)
@@ -843,23 +855,24 @@ class IntegerServerKey:
                 cts = [self._scalar_add_block(x, 3 - d) for x, d in zip(xa, ds, strict=True)]
             return RadixCiphertext([self._borrow_chain(cts, pred)], 1)
         shifts = self._cmp_shifts(n)
-        c = self._pbs(cts, [self._lut((*k, "w", w), lambda v, f=f, w=w: f(v) << w)
+        c = self._pbs(cts, [self._slut((*k, "sw", w), lambda v, f=f, w=w: (f(v) - 1) << w)
                             for k, f, w in zip(keys, base, shifts, strict=True)])
         while True:
             chunks = self._cmp_chunks(len(c))
             sums, start = [], 0
             for g in chunks:
-                sums.append((self._add(*c[start:start + g]), g))
+                sums.append(self._add(*c[start:start + g]))
                 start += g
             if len(sums) == 1:
-                (x, g), = sums
-                lut = self._lut(("cmpf", g, pred), lambda v, e=(1 << g) - 1: int(p(_cmp(v, e))))
-                return RadixCiphertext(self._pbs([x], [lut]), 1)
+                lut = self._slut(("cmpf4", pred), lambda v, p=p: 2 * int(
+                    p(_CMP_GT if v else _CMP_EQ)) - 1, half=True)
+                (x,) = self._pbs(sums, [lut])
+                data = x.data.copy()
+                data[-1:] += self._delta >> np.uint64(1)  # +-1/2 + 1/2: a clean 0 or 1
+                return RadixCiphertext([Ciphertext(data, 1, x.noise_level)], 1)
             shifts = self._cmp_shifts(len(sums))
-            c = self._pbs([x for x, _ in sums],
-                          [self._lut(("cmpl", g, w), lambda v, e=(1 << g) - 1, w=w:
-                                     _cmp(v, e) << w)
-                           for (_, g), w in zip(sums, shifts, strict=True)])
+            c = self._pbs(sums, [self._slut(("cmps4", w), lambda v, w=w: min(v, 1) << w)
+                                 for w in shifts])
 
     def _compare_by_chain(self, n: int) -> bool:
         """Borrow chain (n single bootstraps) or the sign tree (fewer batches, more work)?"""

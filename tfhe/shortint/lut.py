@@ -61,6 +61,21 @@ def lookup_table(params: Parameters, f: Callable[[int], int]) -> LookupTable:
     return LookupTable(_box_values_to_poly(params, values), max(outs))
 
 
+def signed_lookup_table(params: Parameters, f: Callable[[int], int],
+                        half: bool = False) -> LookupTable:
+    """Table over [0, p) whose outputs may be negative: f(m) * delta modulo 2^64 (with
+    half=True, f(m) * delta / 2). An input with the padding bit set, m + p, reads -f(m) (the
+    negacyclic half of the rotation), so a sum of signed values in (-p, p) can be
+    bootstrapped as it is, by any f whose negacyclic extension is the function wanted.
+    The output's degree is meaningless for the usual checks: it is reported as p - 1."""
+    p = params.total_modulus
+    unit = 1 << (params.delta_log2 - (1 if half else 0))
+    outs = [(int(f(m)) * unit) % (1 << 64) for m in range(p)]
+    box = params.polynomial_size // p
+    values = np.repeat(np.array(outs, dtype=np.uint64), box)
+    return LookupTable(_box_values_to_poly(params, values), p - 1)
+
+
 def many_lookup_table(params: Parameters, fs: Sequence[Callable[[int], int]]) -> ManyLookupTable:
     """Pack len(fs) functions of inputs in [0, p / len(fs)) into one table."""
     p = params.total_modulus

@@ -17,7 +17,13 @@ import numpy as np
 from ..core import bootstrap
 from ..keys import ServerKey
 from .ciphertext import NOMINAL_NOISE, ZERO_NOISE, Ciphertext
-from .lut import LookupTable, ManyLookupTable, lookup_table, many_lookup_table
+from .lut import (
+    LookupTable,
+    ManyLookupTable,
+    lookup_table,
+    many_lookup_table,
+    signed_lookup_table,
+)
 
 
 class ShortintServerKey:
@@ -36,6 +42,9 @@ class ShortintServerKey:
     # -- tables -------------------------------------------------------------------------------
     def lookup_table(self, f: Callable[[int], int]) -> LookupTable:
         return lookup_table(self.params, f)
+
+    def signed_lookup_table(self, f: Callable[[int], int], half: bool = False) -> LookupTable:
+        return signed_lookup_table(self.params, f, half)
 
     def bivariate_lookup_table(self, f: Callable[[int, int], int]) -> LookupTable:
         """Table of f(x, y) over x, y < message_modulus, read from x * message_modulus + y."""
