@@ -69,6 +69,19 @@ def test_pbs_counter(shortint_insecure):
     assert sk.pbs_count - before == 3
 
 
+def test_pbs_counter_counts_every_thread(shortint_insecure):
+    """Operations of one block graph run on several threads: none of their bootstraps is
+    lost from the count."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ck, sk = shortint_insecure
+    lut, ct = sk.lookup_table(lambda v: v), ck.encrypt(1)
+    before = sk.pbs_count
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: sk.apply_lookup_tables([ct] * 2, lut), range(20)))
+    assert sk.pbs_count - before == 40
+
+
 def test_bad_table_sizes(shortint_insecure):
     ck, sk = shortint_insecure
     with pytest.raises(ValueError):

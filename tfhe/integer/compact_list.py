@@ -543,7 +543,7 @@ def expand(lst: CompactCiphertextList, casting_key: CastingKey,
     luts, offsets = _tables(p)
     data = cpke.sanitize(smalls, index, luts, offsets[index], raw)
     if counter is not None:
-        counter.pbs_count += data.shape[0]
+        counter.count_bootstraps(data.shape[0])
     out, pos = [], 0
     for code in lst.types:
         n = _num_blocks(code)

@@ -112,7 +112,6 @@ class CostModel:
     def calibrate(self, shortint: ShortintServerKey) -> None:
         """Time one bootstrap and a batch of 8 per thread (best of three each)."""
         threads = self.threads or numba.get_num_threads()
-        before = shortint.pbs_count
         # a public dummy input (not an encryption of anything): a nonzero mask so that no
         # rotation step is skipped, as it would be for a trivial ciphertext
         ct = shortint.unchecked_scalar_add(shortint.trivial(0), 1)
@@ -131,7 +130,7 @@ class CostModel:
         self.single_s = min(r[0] for r in runs)
         self.chunk8_s = min(r[1] for r in runs)
         self.threads = threads
-        shortint.pbs_count = before  # calibration is not an operation's cost
+        shortint.count_bootstraps(-(1 + 3 * (1 + 8 * threads)))  # not an operation's cost
 
     def ready(self) -> bool:
         return self.single_s is not None and self.chunk8_s is not None
@@ -1382,7 +1381,7 @@ class IntegerServerKey:
         out = rotator.pbs_arrays(oprf.pad_small(masks, np.zeros(count, dtype=np.uint64),
                                                 p.big_lwe_dimension), index, luts)
         out[:, -1] += offsets[index]
-        self.shortint.pbs_count += count
+        self.shortint.count_bootstraps(count)
         blocks = [Ciphertext(out[j], (1 << kinds[j]) - 1, 1) for j in range(count)]
         blocks += [self._trivial(0) for _ in range(n - count)]
         return RadixCiphertext(blocks, bits)
@@ -1403,7 +1402,7 @@ class IntegerServerKey:
 
     def decompress(self, compressed) -> list[RadixCiphertext]:
         comp = self._compression()
-        self.shortint.pbs_count += comp.bootstraps(compressed)
+        self.shortint.count_bootstraps(comp.bootstraps(compressed))
         return comp.decompress(compressed, self.shortint.key)
 
     def to_bytes(self, ct: RadixCiphertext) -> bytes:

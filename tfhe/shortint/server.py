@@ -9,6 +9,7 @@ bootstrap goes through `apply_lookup_tables`, one batch over all cores, and is c
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 
 import numba
@@ -27,10 +28,21 @@ from .lut import (
 
 
 class ShortintServerKey:
+    @property
+    def pbs_count(self) -> int:
+        """Bootstraps run so far, by every thread (cost accounting)."""
+        return self._pbs_count
+
+    def count_bootstraps(self, n: int) -> None:
+        """Add n to `pbs_count` (negative: take back work that was not an operation's)."""
+        with self._count_lock:
+            self._pbs_count += n
+
     def __init__(self, key: ServerKey) -> None:
         self.key = key
         self.params = key.params
-        self.pbs_count = 0  # bootstraps run so far (for cost accounting)
+        self._pbs_count = 0  # bootstraps run so far (for cost accounting)
+        self._count_lock = threading.Lock()  # operations may run on several threads
         p = self.params
         self._identity = self.lookup_table(lambda m: m)
         self._message = self.lookup_table(lambda m: m % p.message_modulus)
@@ -108,7 +120,7 @@ class ShortintServerKey:
         bootstrap.ks_pbs_many_batch(
             data, index, tables, k.ksk, p.ks_base_log, p.ks_level, k.bsk, k.plan,
             p.pbs_base_log, p.pbs_level, chunk, stride, count, out)
-        self.pbs_count += len(cts)
+        self.count_bootstraps(len(cts))
         return [[Ciphertext(out[i, j], luts[i].degrees[j], NOMINAL_NOISE) for j in range(count)]
                 for i in range(len(cts))]
 
@@ -122,7 +134,7 @@ class ShortintServerKey:
         bootstrap.ks_pbs_batch(np.ascontiguousarray(data), lut_index, np.ascontiguousarray(tables),
                                k.ksk, p.ks_base_log, p.ks_level, k.bsk, k.plan,
                                p.pbs_base_log, p.pbs_level, chunk, out)
-        self.pbs_count += data.shape[0]
+        self.count_bootstraps(data.shape[0])
         return out
 
     def clean(self, cts: Sequence[Ciphertext]) -> list[Ciphertext]:
