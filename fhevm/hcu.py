@@ -133,11 +133,18 @@ def is_in_cost(t: FheType, n: int) -> tuple[int, int] | None:
 # --- metering, in the executor's transient storage --------------------------------------
 
 _TX_KEY = slot(b"fhevm.hcu.transaction")
+_TX_DEPTH_KEY = slot(b"fhevm.hcu.transaction-depth")  # the deepest result so far
 _DEPTH = b"fhevm.hcu.depth"
 
 
 def transaction_hcu(ctx: CallContext) -> int:
     return ctx.tload(ctx.address, _TX_KEY)
+
+
+def transaction_slots() -> tuple[int, int]:
+    """Transient slots (of the executor) of a transaction's HCU and HCU depth: the State
+    reads them when the transaction ends, before transient storage is cleared."""
+    return _TX_KEY, _TX_DEPTH_KEY
 
 
 def handle_depth(ctx: CallContext, handle: bytes) -> int:
@@ -162,4 +169,6 @@ def meter(
         raise Revert(f"HCUTransactionDepthLimitExceeded: {depth} >= {MAX_HCU_DEPTH_PER_TX} HCU")
     ctx.tstore(ctx.address, _TX_KEY, total)
     ctx.tstore(ctx.address, slot(_DEPTH, result), depth)
+    if depth > ctx.tload(ctx.address, _TX_DEPTH_KEY):
+        ctx.tstore(ctx.address, _TX_DEPTH_KEY, depth)
     ctx.charge(cost // GAS_PER_HCU_DIVISOR, "fhe work (HCU)")

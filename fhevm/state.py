@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from eth.vm.forks.prague.state import PragueState
 
+from fhevm.addresses import EXECUTOR
 from fhevm.deferred import Pending
+from fhevm.hcu import transaction_slots
 from fhevm.store import JournaledBlobs
 
 if TYPE_CHECKING:
@@ -19,6 +21,9 @@ if TYPE_CHECKING:
 class FhevmState(PragueState):
     fhevm_runtime: FhevmRuntime | None = None
     _fhevm_blobs: JournaledBlobs | None = None
+    #: (HCU, HCU depth) of the last transaction applied to this State, read from the
+    #: executor's transient storage as the transaction ends (0, 0 without FHE work)
+    fhevm_last_hcu: tuple[int, int] = (0, 0)
 
     @property
     def fhevm_blobs(self) -> JournaledBlobs:
@@ -33,6 +38,16 @@ class FhevmState(PragueState):
         if blob is None and self.fhevm_runtime is not None:
             blob = self.fhevm_runtime.store.get(handle)
         return blob
+
+    def clear_transient_storage(self) -> None:
+        # py-evm clears transient storage when a transaction ends: the HCU metered in it
+        # is read first, so the node can report it per transaction
+        total_slot, depth_slot = transaction_slots()
+        self.fhevm_last_hcu = tuple(  # type: ignore[assignment]
+            int.from_bytes(self.get_transient_storage(EXECUTOR, s) or b"", "big")
+            for s in (total_slot, depth_slot)
+        )
+        super().clear_transient_storage()
 
     def snapshot(self) -> Any:
         snapshot = super().snapshot()

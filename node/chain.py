@@ -423,11 +423,13 @@ class DevChain:
             for raw, tx in items:
                 receipt = self._fast_transfer(vm, cur, tx) if self.fast_transfers else None
                 comp = None
+                hcu = (0, 0)
                 if receipt is None and only_fast:
                     raise NotFast()
                 if receipt is None:
                     try:
                         receipt, comp = vm.apply_transaction(cur, tx)
+                        hcu = getattr(vm.state, "fhevm_last_hcu", (0, 0))
                     except ValidationError as exc:
                         if strict:
                             raise RpcError(SERVER_ERROR, str(exc)) from exc
@@ -448,7 +450,7 @@ class DevChain:
                     logs=tuple(LogRec(lg.address, tuple(t.to_bytes(32, "big")
                                                         for t in lg.topics), lg.data)
                                for lg in receipt.logs),
-                    logs_bloom=receipt.bloom))
+                    logs_bloom=receipt.bloom, hcu=hcu[0], hcu_depth=hcu[1]))
             # Post-merge there is no block reward, so finalizing is computing the state
             # root. No pack / validate either: we built this block ourselves on a checked
             # parent, and validation would hash it all again. The transaction and receipt

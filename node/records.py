@@ -30,6 +30,8 @@ class TxRec:
     gas_used: int
     logs: tuple[LogRec, ...]
     logs_bloom: int
+    hcu: int = 0  # homomorphic complexity units the executor metered (fhEVM)
+    hcu_depth: int = 0  # its deepest dependency chain, in HCU
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,8 @@ class BlockRec:
 def encode_body(txs: tuple[TxRec, ...]) -> bytes:
     return rlp.encode([
         [t.raw, t.hash, t.sender, t.contract, t.status, t.cumulative_gas, t.gas_used,
-         [[lg.address, list(lg.topics), lg.data] for lg in t.logs], t.logs_bloom]
+         [[lg.address, list(lg.topics), lg.data] for lg in t.logs], t.logs_bloom,
+         t.hcu, t.hcu_depth]
         for t in txs
     ])
 
@@ -59,7 +62,9 @@ def decode_block(header_rlp: bytes, body: bytes) -> BlockRec:
     header = _decode_block_header(header_rlp)
     txs = []
     for item in rlp.decode(body):
-        raw, h, sender, contract, status, cum, used, logs, bloom = item
+        raw, h, sender, contract, status, cum, used, logs, bloom = item[:9]
+        # records written before HCU was recorded have nine fields
+        hcu, depth = (rlp.sedes.big_endian_int.deserialize(x) for x in item[9:11] or (b"", b""))
         txs.append(TxRec(
             raw=raw, hash=h, sender=sender, contract=contract,
             status=rlp.sedes.big_endian_int.deserialize(status),
@@ -67,6 +72,7 @@ def decode_block(header_rlp: bytes, body: bytes) -> BlockRec:
             gas_used=rlp.sedes.big_endian_int.deserialize(used),
             logs=tuple(LogRec(a, tuple(ts), d) for a, ts, d in logs),
             logs_bloom=rlp.sedes.big_endian_int.deserialize(bloom),
+            hcu=hcu, hcu_depth=depth,
         ))
     size = len(header_rlp) + len(body)
     return BlockRec(header=header, txs=tuple(txs), size=size)

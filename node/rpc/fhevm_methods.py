@@ -14,6 +14,8 @@
 |                     | -> {handles: ["0x.."], inputProof: "0x.."}                         |
 | fhevm_getCiphertext | [handle] -> "0x.." blob or null (node.rpc.methods; the KMS         |
 |                     | parties fetch ciphertexts with it)                                 |
+| fhevm_getTransac-   | [txHash] -> {hcu: "0x..", hcuDepth: "0x.."} the executor metered     |
+|   tionHcu           | for a mined transaction, or null (node.rpc.methods)                |
 | fhevm_getSquashed-  | [handle] or [[handles]] (at most 256 blocks in all) -> {groups,    |
 |   Ciphertext        | lwes} or null per handle (tfhe backend): the node squashes once    |
 |                     | for all KMS parties (node.kms.squasher), which fetch it with this  |

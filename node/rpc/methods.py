@@ -572,6 +572,16 @@ class Methods:
         blob = self.d.store.get("blobs", handle)
         return None if blob is None else b(blob)
 
+    def fhevm_getTransactionHcu(self, params: list) -> dict | None:
+        """{hcu, hcuDepth} the executor metered for a mined transaction (homomorphic
+        complexity units, limited per transaction like gas), or null for an unknown hash.
+        A reverted transaction reports 0: its metering was reverted with it."""
+        loc = self.c.tx_location(P.hash32(P.arg(params, 0, "hash")))
+        if loc is None:
+            return None
+        t = loc[0].txs[loc[1]]
+        return {"hcu": q(t.hcu), "hcuDepth": q(t.hcu_depth)}
+
     # ----------------------------------------------------------------- dev controls (writer)
     def evm_mine(self, params: list) -> str:
         """hardhat: evm_mine(timestamp); ganache: evm_mine({timestamp, blocks});

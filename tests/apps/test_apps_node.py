@@ -11,7 +11,9 @@ from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 
 from contracts import load_artifact
+from fhevm import hcu
 from fhevm.client import DecryptionRefused
+from fhevm.types import FheType
 
 E18 = 10**18
 
@@ -64,7 +66,17 @@ def test_token_transfer_and_owner_decryption(w3, fhevm_client, accounts):
     transfer = "confidentialTransfer(address,bytes32,bytes)"
     send(w3, fn(token, transfer)(bob.address, *encrypt64(fhevm_client, token, alice, 300)), alice)
     # Beyond bob's balance: no revert, nothing moves.
-    send(w3, fn(token, transfer)(alice.address, *encrypt64(fhevm_client, token, bob, 301)), bob)
+    r = send(w3, fn(token, transfer)(alice.address, *encrypt64(fhevm_client, token, bob, 301)), bob)
+    # The node reports the HCU the executor metered: asEuint64(0), ge, select, sub, add
+    # between two funded accounts; the depth runs through ge, select and sub (or add).
+    got = w3.provider.make_request("fhevm_getTransactionHcu", [r["transactionHash"].to_0x_hex()])
+    u64 = FheType.Uint64
+    ge, sel = hcu.binary_cost("ge", u64, False), hcu.unary_cost("select", u64)
+    sub, add = hcu.binary_cost("sub", u64, False), hcu.binary_cost("add", u64, False)
+    total = hcu.unary_cost("trivialEncrypt", u64) + ge + sel + sub + add
+    assert got["result"] == {"hcu": hex(total), "hcuDepth": hex(ge + sel + max(sub, add))}
+    unknown = w3.provider.make_request("fhevm_getTransactionHcu", ["0x" + "00" * 32])
+    assert unknown["result"] is None
 
     def balance(who):
         return bytes(token.functions.confidentialBalanceOf(who.address).call())

@@ -93,3 +93,24 @@ def test_kill_during_mining_loses_nothing_acknowledged(tmp_path: Path) -> None:
         transfer(n.url, acct, nonce)
     finally:
         n.stop()
+
+
+def test_block_records_round_trip_and_read_records_without_hcu() -> None:
+    """Block bodies carry each transaction's HCU; bodies written before that (nine fields
+    per transaction) still decode, with HCU 0."""
+    import rlp
+    from eth.vm.forks.prague.blocks import PragueBlockHeader
+
+    from node.records import LogRec, TxRec, decode_block, encode_body
+
+    header = PragueBlockHeader(difficulty=0, block_number=1, gas_limit=30_000_000,
+                               timestamp=1, parent_beacon_block_root=b"\0" * 32)
+    tx = TxRec(raw=b"\x02raw", hash=b"\x11" * 32, sender=b"\x22" * 20, contract=b"",
+               status=1, cumulative_gas=21000, gas_used=21000,
+               logs=(LogRec(b"\x33" * 20, (b"\x44" * 32,), b"data"),), logs_bloom=5,
+               hcu=531_032, hcu_depth=369_000)
+    header_rlp = rlp.encode(header)
+    assert decode_block(header_rlp, encode_body((tx,))).txs == (tx,)
+    old = rlp.encode([rlp.decode(encode_body((tx,)))[0][:9]])
+    (read,) = decode_block(header_rlp, old).txs
+    assert (read.hcu, read.hcu_depth) == (0, 0) and read.logs == tx.logs
