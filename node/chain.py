@@ -188,12 +188,13 @@ class DevChain:
 
     def call(self, header: Any, sender: bytes, to: bytes, value: int, data: bytes,
              gas: int | None, gas_price: int, overrides: dict | None = None,
-             access: dict | None = None) -> Any:
+             access: dict | None = None, hcu: list | None = None) -> Any:
         """Run a message on top of `header` without committing; returns the computation.
 
         overrides: {address: {"balance", "nonce", "code", "state", "stateDiff"}} applied
         first (geth's state override set). access: if given, filled with the addresses
-        and storage slots the message touched (for eth_createAccessList).
+        and storage slots the message touched (for eth_createAccessList). hcu: if given,
+        receives the (HCU, HCU depth) the executor metered.
         """
         vm = self._vm_at(header)
         nonce = self.account_db(header).get_nonce(sender)
@@ -203,21 +204,24 @@ class DevChain:
         spoofed = SpoofTransaction(tx, from_=sender)
         try:
             with self.runtime.simulating():
-                return self._call_in(header, vm, spoofed, tx, sender, overrides, access)
+                return self._call_in(header, vm, spoofed, tx, sender, overrides, access, hcu)
         except ValidationError as exc:
             raise RpcError(SERVER_ERROR, str(exc)) from exc
         finally:
             self.runtime.discard()
 
     def _call_in(self, header: Any, vm: Any, spoofed: Any, tx: Any, sender: bytes,
-                 overrides: dict | None, access: dict | None) -> Any:
+                 overrides: dict | None, access: dict | None, hcu: list | None) -> Any:
         """`call`'s execution, on the symbolic FHE backend: the state is thrown away, so
         only types, gas and HCU matter (fhevm.backends.symbolic)."""
         if header.hash == self.head.hash and not overrides and access is None:
             state = self._head_call_state()
             snapshot = state.snapshot()
             try:
-                return state.costless_execute_transaction(spoofed)
+                comp = state.costless_execute_transaction(spoofed)
+                if hcu is not None:
+                    hcu.extend(getattr(state, "fhevm_last_hcu", (0, 0)))
+                return comp
             finally:
                 state.revert(snapshot)
         with vm.in_costless_state() as state:
@@ -228,7 +232,10 @@ class DevChain:
                         tx.copy(nonce=overrides[sender]["nonce"]), from_=sender)
             if access is not None:
                 trace_access(state, access)
-            return state.costless_execute_transaction(spoofed)
+            comp = state.costless_execute_transaction(spoofed)
+            if hcu is not None:
+                hcu.extend(getattr(state, "fhevm_last_hcu", (0, 0)))
+            return comp
 
     def _head_call_state(self) -> Any:
         """One costless state on top of the head, reused (snapshot / revert) by every call
@@ -253,6 +260,18 @@ class DevChain:
                 raise reverted(comp.output)
             raise RpcError(SERVER_ERROR, f"execution failed: {comp.error!r}")
         return comp.output
+
+    def estimate_hcu(self, header: Any, sender: bytes, to: bytes, value: int, data: bytes,
+                     gas: int | None, gas_price: int) -> tuple[int, int]:
+        """(HCU, HCU depth) the message would use, run once on the symbolic backend (HCU
+        depends on operations and types only, never on encrypted values)."""
+        out: list = []
+        comp = self.call(header, sender, to, value, data, gas, gas_price, hcu=out)
+        if comp.is_error:
+            if isinstance(comp.error, Revert):
+                raise reverted(comp.output)
+            raise RpcError(SERVER_ERROR, f"execution failed: {comp.error!r}")
+        return out[0], out[1]
 
     def estimate_gas(self, header: Any, sender: bytes, to: bytes, value: int, data: bytes,
                      gas: int | None, gas_price: int) -> int:

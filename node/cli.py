@@ -31,8 +31,9 @@ development only). With --backend clear there are no FHE keys: the node is a "mo
 so the same on-chain signature checks run. JSON-RPC: fhevm_nodeInfo, fhevm_getPublicKey,
 fhevm_uploadInputs, fhevm_getCiphertext, fhevm_getSquashedCiphertext (the node squashes
 once for the KMS parties, and squashes handles made publicly decryptable as soon as their
-block is mined), fhevm_publicDecrypt, fhevm_userDecrypt, fhevm_getTransactionHcu. The relayer
-(node.relayer) answers FHE.requestDecryption with callback transactions (--no-relayer).
+block is mined), fhevm_publicDecrypt, fhevm_userDecrypt, fhevm_getTransactionHcu,
+fhevm_estimateHcu. The relayer (node.relayer) answers FHE.requestDecryption with callback
+transactions (--no-relayer).
 """
 
 

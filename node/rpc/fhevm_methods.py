@@ -16,6 +16,8 @@
 |                     | parties fetch ciphertexts with it)                                 |
 | fhevm_getTransac-   | [txHash] -> {hcu: "0x..", hcuDepth: "0x.."} the executor metered     |
 |   tionHcu           | for a mined transaction, or null (node.rpc.methods)                |
+| fhevm_estimateHcu   | [txObject, block] -> {hcu, hcuDepth} it would use (symbolic run,  |
+|                     | like eth_estimateGas; a revert is an error with its data)          |
 | fhevm_getSquashed-  | [handle] or [[handles]] (at most 256 blocks in all) -> {groups,    |
 |   Ciphertext        | lwes} or null per handle (tfhe backend): the node squashes once    |
 |                     | for all KMS parties (node.kms.squasher), which fetch it with this  |

@@ -40,7 +40,7 @@ WRITER = {
     "evm_increaseTime", "evm_setNextBlockTimestamp", "evm_setAutomine", "anvil_setBalance",
     "anvil_setCode", "anvil_setNonce", "anvil_setStorageAt", "anvil_mine",
     "hardhat_setBalance", "hardhat_setCode", "hardhat_setNonce", "hardhat_setStorageAt",
-    "hardhat_mine", "evm_setIntervalMining", "anvil_setAutomine",
+    "hardhat_mine", "evm_setIntervalMining", "anvil_setAutomine", "fhevm_estimateHcu",
 }
 
 
@@ -456,6 +456,16 @@ class Methods:
         args = self.call_args(P.arg(params, 0, "transaction"))
         header = self._block_arg(params, 1)
         return q(self.c.estimate_gas(header, **args))
+
+    def fhevm_estimateHcu(self, params: list) -> dict:
+        """{hcu, hcuDepth} a transaction would use (as eth_estimateGas, without FHE work):
+        to check the per-transaction limits before sending. A revert is an error with
+        its data, as for eth_call."""
+        P.check_arity(params, 2)
+        args = self.call_args(P.arg(params, 0, "transaction"))
+        header = self._block_arg(params, 1)
+        total, depth = self.c.estimate_hcu(header, **args)
+        return {"hcu": q(total), "hcuDepth": q(depth)}
 
     def eth_createAccessList(self, params: list) -> dict:
         """Addresses and slots the call touches, minus sender, precompiles, and a bare `to`."""

@@ -65,8 +65,11 @@ def test_token_transfer_and_owner_decryption(w3, fhevm_client, accounts):
     send(w3, token.functions.mint(alice.address, 1000), owner)
     transfer = "confidentialTransfer(address,bytes32,bytes)"
     send(w3, fn(token, transfer)(bob.address, *encrypt64(fhevm_client, token, alice, 300)), alice)
-    # Beyond bob's balance: no revert, nothing moves.
-    r = send(w3, fn(token, transfer)(alice.address, *encrypt64(fhevm_client, token, bob, 301)), bob)
+    # Beyond bob's balance: no revert, nothing moves. Its HCU estimated first.
+    call = fn(token, transfer)(alice.address, *encrypt64(fhevm_client, token, bob, 301))
+    tx = {"from": bob.address, "to": token.address, "data": call._encode_transaction_data()}
+    estimate = w3.provider.make_request("fhevm_estimateHcu", [tx, "latest"])["result"]
+    r = send(w3, call, bob)
     # The node reports the HCU the executor metered: asEuint64(0), ge, select, sub, add
     # between two funded accounts; the depth runs through ge, select and sub (or add).
     got = w3.provider.make_request("fhevm_getTransactionHcu", [r["transactionHash"].to_0x_hex()])
@@ -75,6 +78,9 @@ def test_token_transfer_and_owner_decryption(w3, fhevm_client, accounts):
     sub, add = hcu.binary_cost("sub", u64, False), hcu.binary_cost("add", u64, False)
     total = hcu.unary_cost("trivialEncrypt", u64) + ge + sel + sub + add
     assert got["result"] == {"hcu": hex(total), "hcuDepth": hex(ge + sel + max(sub, add))}
+    assert estimate == got["result"]
+    bad = dict(tx, data="0x12345678")  # no such function: reverts, as eth_call would say
+    assert "error" in w3.provider.make_request("fhevm_estimateHcu", [bad, "latest"])
     unknown = w3.provider.make_request("fhevm_getTransactionHcu", ["0x" + "00" * 32])
     assert unknown["result"] is None
 
