@@ -146,9 +146,7 @@ class ExecutorPrecompile(Precompile):
         blob = ctx.state.get_ciphertext_blob(handle)
         if blob is None:
             raise Revert(f"{self.name}: ciphertext of {_hex(handle)} is missing from the store")
-        if isinstance(blob, Pending):
-            if blob.fhe_type != info.fhe_type:
-                raise Revert(f"{self.name}: stored ciphertext of {_hex(handle)} has the wrong type")
+        if isinstance(blob, Pending):  # made by this executor under a handle of its type
             return info.fhe_type, blob
         try:
             ct = self.backend.deserialize(blob)

@@ -10,8 +10,10 @@ the HCU of a result is its own cost plus the deepest operand's, per transaction)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from fhevm.abi import Revert
+from fhevm.addresses import EXECUTOR
 from fhevm.precompile import CallContext, slot
 from fhevm.types import FheType
 
@@ -141,10 +143,13 @@ def transaction_hcu(ctx: CallContext) -> int:
     return ctx.tload(ctx.address, _TX_KEY)
 
 
-def transaction_slots() -> tuple[int, int]:
-    """Transient slots (of the executor) of a transaction's HCU and HCU depth: the State
-    reads them when the transaction ends, before transient storage is cleared."""
-    return _TX_KEY, _TX_DEPTH_KEY
+def transaction_totals(state: Any) -> tuple[int, int]:
+    """(HCU, HCU depth) metered so far in the transaction a py-evm State is running: the
+    State reads them when the transaction ends, before transient storage is cleared."""
+    return tuple(  # type: ignore[return-value]
+        int.from_bytes(state.get_transient_storage(EXECUTOR, key) or b"", "big")
+        for key in (_TX_KEY, _TX_DEPTH_KEY)
+    )
 
 
 def handle_depth(ctx: CallContext, handle: bytes) -> int:

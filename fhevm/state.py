@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from eth.vm.forks.prague.state import PragueState
 
-from fhevm.addresses import EXECUTOR
 from fhevm.deferred import Pending
-from fhevm.hcu import transaction_slots
+from fhevm.hcu import transaction_totals
 from fhevm.store import JournaledBlobs
 
 if TYPE_CHECKING:
@@ -42,11 +41,7 @@ class FhevmState(PragueState):
     def clear_transient_storage(self) -> None:
         # py-evm clears transient storage when a transaction ends: the HCU metered in it
         # is read first, so the node can report it per transaction
-        total_slot, depth_slot = transaction_slots()
-        self.fhevm_last_hcu = tuple(  # type: ignore[assignment]
-            int.from_bytes(self.get_transient_storage(EXECUTOR, s) or b"", "big")
-            for s in (total_slot, depth_slot)
-        )
+        self.fhevm_last_hcu = transaction_totals(self)
         super().clear_transient_storage()
 
     def snapshot(self) -> Any:

@@ -219,23 +219,21 @@ class DevChain:
             snapshot = state.snapshot()
             try:
                 comp = state.costless_execute_transaction(spoofed)
-                if hcu is not None:
-                    hcu.extend(getattr(state, "fhevm_last_hcu", (0, 0)))
-                return comp
             finally:
                 state.revert(snapshot)
-        with vm.in_costless_state() as state:
-            if overrides:
-                apply_overrides(state, overrides)
-                if sender in overrides and "nonce" in overrides[sender]:
-                    spoofed = SpoofTransaction(
-                        tx.copy(nonce=overrides[sender]["nonce"]), from_=sender)
-            if access is not None:
-                trace_access(state, access)
-            comp = state.costless_execute_transaction(spoofed)
-            if hcu is not None:
-                hcu.extend(getattr(state, "fhevm_last_hcu", (0, 0)))
-            return comp
+        else:
+            with vm.in_costless_state() as state:
+                if overrides:
+                    apply_overrides(state, overrides)
+                    if sender in overrides and "nonce" in overrides[sender]:
+                        spoofed = SpoofTransaction(
+                            tx.copy(nonce=overrides[sender]["nonce"]), from_=sender)
+                if access is not None:
+                    trace_access(state, access)
+                comp = state.costless_execute_transaction(spoofed)
+        if hcu is not None:  # a plain attribute of the State: no revert undoes it
+            hcu.extend(state.fhevm_last_hcu)
+        return comp
 
     def _head_call_state(self) -> Any:
         """One costless state on top of the head, reused (snapshot / revert) by every call
@@ -448,7 +446,7 @@ class DevChain:
                 if receipt is None:
                     try:
                         receipt, comp = vm.apply_transaction(cur, tx)
-                        hcu = getattr(vm.state, "fhevm_last_hcu", (0, 0))
+                        hcu = vm.state.fhevm_last_hcu
                     except ValidationError as exc:
                         if strict:
                             raise RpcError(SERVER_ERROR, str(exc)) from exc

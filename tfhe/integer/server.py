@@ -29,6 +29,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numba
 import numpy as np
@@ -213,30 +214,24 @@ class IntegerServerKey:
         return self.shortint.pbs_count
 
     # == plumbing ===============================================================================
-    def _lut(self, key: object, f: Callable[[int], int]) -> LookupTable:
+    def _cached(self, key: object, make: Callable[[], LookupTable | ManyLookupTable]) -> Any:
         lut = self._luts.get(key)
         if lut is None:
-            lut = self._luts[key] = self.shortint.lookup_table(f)
-        return lut  # type: ignore[return-value]
+            lut = self._luts[key] = make()
+        return lut
+
+    def _lut(self, key: object, f: Callable[[int], int]) -> LookupTable:
+        return self._cached(key, lambda: self.shortint.lookup_table(f))
 
     def _blut(self, key: object, f: Callable[[int, int], int]) -> LookupTable:
-        lut = self._luts.get(key)
-        if lut is None:
-            lut = self._luts[key] = self.shortint.bivariate_lookup_table(f)
-        return lut  # type: ignore[return-value]
+        return self._cached(key, lambda: self.shortint.bivariate_lookup_table(f))
 
     def _slut(self, key: object, f: Callable[[int], int], half: bool = False) -> LookupTable:
-        """Signed table (shortint.signed_lookup_table), cached like the others."""
-        lut = self._luts.get((key, half))
-        if lut is None:
-            lut = self._luts[(key, half)] = self.shortint.signed_lookup_table(f, half)
-        return lut  # type: ignore[return-value]
+        """Signed table (shortint.signed_lookup_table)."""
+        return self._cached((key, half), lambda: self.shortint.signed_lookup_table(f, half))
 
     def _mlut(self, key: object, fs: Sequence[Callable[[int], int]]) -> ManyLookupTable:
-        lut = self._luts.get(key)
-        if lut is None:
-            lut = self._luts[key] = self.shortint.many_lookup_table(fs)
-        return lut  # type: ignore[return-value]
+        return self._cached(key, lambda: self.shortint.many_lookup_table(fs))
 
     def _pbs(self, cts: Sequence[Ciphertext], luts: Sequence[LookupTable]) -> list[Ciphertext]:
         return self.shortint.apply_lookup_tables(list(cts), list(luts))

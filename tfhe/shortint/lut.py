@@ -46,6 +46,12 @@ def _box_values_to_poly(params: Parameters, values: np.ndarray) -> np.ndarray:
     return poly
 
 
+def _table_poly(params: Parameters, outs: Sequence[int]) -> np.ndarray:
+    """The test polynomial of box values already on the torus (modulo 2^64), one per box."""
+    box = params.polynomial_size // params.total_modulus
+    return _box_values_to_poly(params, np.repeat(np.array(outs, dtype=np.uint64), box))
+
+
 def _check_outputs(params: Parameters, outs: Sequence[int]) -> None:
     p = params.total_modulus
     if any(not 0 <= v < p for v in outs):
@@ -56,9 +62,7 @@ def lookup_table(params: Parameters, f: Callable[[int], int]) -> LookupTable:
     """Univariate table over the whole block space [0, message * carry)."""
     p = params.total_modulus
     outs = [int(f(m)) % p for m in range(p)]
-    box = params.polynomial_size // p
-    values = np.repeat(np.array(outs, dtype=np.uint64), box) << np.uint64(params.delta_log2)
-    return LookupTable(_box_values_to_poly(params, values), max(outs))
+    return LookupTable(_table_poly(params, [v << params.delta_log2 for v in outs]), max(outs))
 
 
 def signed_lookup_table(params: Parameters, f: Callable[[int], int],
@@ -71,9 +75,7 @@ def signed_lookup_table(params: Parameters, f: Callable[[int], int],
     p = params.total_modulus
     unit = 1 << (params.delta_log2 - (1 if half else 0))
     outs = [(int(f(m)) * unit) % (1 << 64) for m in range(p)]
-    box = params.polynomial_size // p
-    values = np.repeat(np.array(outs, dtype=np.uint64), box)
-    return LookupTable(_box_values_to_poly(params, values), p - 1)
+    return LookupTable(_table_poly(params, outs), p - 1)
 
 
 def many_lookup_table(params: Parameters, fs: Sequence[Callable[[int], int]]) -> ManyLookupTable:
@@ -84,11 +86,8 @@ def many_lookup_table(params: Parameters, fs: Sequence[Callable[[int], int]]) ->
         raise ValueError("the number of functions must be a power of two dividing p")
     bound = p // count
     outs = [[int(f(m)) % p for m in range(bound)] for f in fs]
-    flat = np.array([v for row in outs for v in row], dtype=np.uint64)
-    box = params.polynomial_size // p
-    values = np.repeat(flat, box) << np.uint64(params.delta_log2)
     return ManyLookupTable(
-        _box_values_to_poly(params, values),
+        _table_poly(params, [v << params.delta_log2 for row in outs for v in row]),
         tuple(max(row) for row in outs),
         bound,
         params.polynomial_size // count,
